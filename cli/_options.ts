@@ -1,0 +1,284 @@
+// Option parsing for the commands. Kept apart from the commands so the mapping from argv to a typed
+// options object is testable on its own, and so every usage error becomes one UsageError (exit 2).
+import { parseArgs, type ParseArgsConfig } from "node:util";
+
+/** Bad command-line usage: the CLI prints the message and exits with 2. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+/** Everything `download` accepts, after parsing and validation. */
+export interface DownloadOptions {
+  requirements: string[];
+  requirementFiles: string[];
+  constraintFiles: string[];
+  project: string | undefined;
+  lock: string | undefined;
+  extras: string[];
+  allExtras: boolean;
+  groups: string[];
+  noDev: boolean;
+  allPlatforms: boolean;
+  dest: string;
+  indexUrl: string | undefined;
+  extraIndexUrls: string[];
+  noIndex: boolean;
+  findLinks: string[];
+  indexStrategy: "first-index" | "unsafe-best-match";
+  noDeps: boolean;
+  pre: boolean;
+  onlyBinary: string[];
+  noBinary: string[];
+  preferBinary: boolean;
+  requireHashes: boolean;
+  excludeNewer: Date | undefined;
+  platforms: string[];
+  pythonVersions: string[];
+  implementation: string | undefined;
+  abis: string[];
+  pythonPlatforms: string[];
+  offline: boolean;
+  cacheDir: string | undefined;
+  noCache: boolean;
+  refresh: boolean;
+  concurrency: number;
+  retries: number;
+  timeoutSeconds: number;
+  dryRun: boolean;
+  report: string | undefined;
+  simpleIndex: boolean;
+  quiet: number;
+  verbose: number;
+  progress: "auto" | "on" | "off";
+}
+
+const DOWNLOAD_CONFIG = {
+  options: {
+    requirement: { type: "string", short: "r", multiple: true },
+    constraint: { type: "string", short: "c", multiple: true },
+    project: { type: "string" },
+    lock: { type: "string" },
+    extra: { type: "string", multiple: true },
+    "all-extras": { type: "boolean" },
+    group: { type: "string", multiple: true },
+    "no-dev": { type: "boolean" },
+    "all-platforms": { type: "boolean" },
+    dest: { type: "string", short: "d" },
+    "index-url": { type: "string", short: "i" },
+    "extra-index-url": { type: "string", multiple: true },
+    "no-index": { type: "boolean" },
+    "find-links": { type: "string", short: "f", multiple: true },
+    "index-strategy": { type: "string" },
+    "no-deps": { type: "boolean" },
+    pre: { type: "boolean" },
+    "only-binary": { type: "string", multiple: true },
+    "no-binary": { type: "string", multiple: true },
+    "prefer-binary": { type: "boolean" },
+    "require-hashes": { type: "boolean" },
+    "exclude-newer": { type: "string" },
+    platform: { type: "string", multiple: true },
+    "python-version": { type: "string", multiple: true },
+    implementation: { type: "string" },
+    abi: { type: "string", multiple: true },
+    "python-platform": { type: "string", multiple: true },
+    offline: { type: "boolean" },
+    "cache-dir": { type: "string" },
+    "no-cache": { type: "boolean" },
+    refresh: { type: "boolean" },
+    concurrency: { type: "string" },
+    retries: { type: "string" },
+    timeout: { type: "string" },
+    "dry-run": { type: "boolean" },
+    report: { type: "string" },
+    "simple-index": { type: "boolean" },
+    quiet: { type: "boolean", short: "q", multiple: true },
+    verbose: { type: "boolean", short: "v", multiple: true },
+    progress: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  },
+  allowPositionals: true,
+  strict: true,
+} as const satisfies ParseArgsConfig;
+
+/** Runs a parseArgs call and turns its errors into one-line usage errors. */
+function guard<R>(f: () => R): R {
+  try {
+    return f();
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    // node's messages are multi-line with hints aimed at JS developers; keep the first line.
+    throw new UsageError(message.split("\n")[0]!.replace(/^TypeError.*?: /, ""));
+  }
+}
+
+function positiveInt(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value) || Number(value) < 1) {
+    throw new UsageError(`--${name} expects a positive whole number, got "${value}"`);
+  }
+  return Number(value);
+}
+
+function nonNegativeInt(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value)) {
+    throw new UsageError(`--${name} expects a whole number, got "${value}"`);
+  }
+  return Number(value);
+}
+
+/**
+ * Parses `--exclude-newer`: an RFC 3339 timestamp or a plain date (taken as the end of that day
+ * in UTC, as uv does with a date).
+ */
+export function parseExcludeNewer(value: string): Date {
+  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(value);
+  const d = new Date(dateOnly ? `${value}T23:59:59.999Z` : value);
+  if (Number.isNaN(d.getTime()) || !/^\d{4}-\d{2}-\d{2}/.test(value)) {
+    throw new UsageError(
+      `--exclude-newer expects a date (2024-03-01) or a timestamp (2024-03-01T12:00:00Z), got "${value}"`,
+    );
+  }
+  return d;
+}
+
+// pip accepts comma-separated lists for --only-binary/--no-binary, repeated or not.
+function splitList(values: readonly string[] | undefined): string[] {
+  return (values ?? []).flatMap((v) => v.split(",")).map((v) => v.trim()).filter((v) => v !== "");
+}
+
+/**
+ * Parses the arguments of `download` (after the command word).
+ *
+ * @throws {UsageError} for unknown options, missing values and invalid combinations.
+ */
+export function parseDownloadArgs(args: string[]): DownloadOptions & { help: boolean } {
+  const { values: v, positionals } = guard(() => parseArgs({ ...DOWNLOAD_CONFIG, args }));
+  const progress = v.progress ?? "auto";
+  if (progress !== "auto" && progress !== "on" && progress !== "off") {
+    throw new UsageError(`--progress expects auto, on or off, got "${progress}"`);
+  }
+  const strategy = v["index-strategy"] ?? "first-index";
+  if (strategy !== "first-index" && strategy !== "unsafe-best-match") {
+    throw new UsageError(
+      `--index-strategy expects first-index or unsafe-best-match, got "${strategy}"`,
+    );
+  }
+  for (const pv of v["python-version"] ?? []) {
+    if (!/^\d+(\.\d+){0,2}$/.test(pv)) {
+      throw new UsageError(`--python-version expects a version like 3.12, got "${pv}"`);
+    }
+  }
+  if (v.implementation !== undefined && !/^[a-z]{2}$/.test(v.implementation)) {
+    throw new UsageError(
+      `--implementation expects a two-letter code (cp, pp, py), got "${v.implementation}"`,
+    );
+  }
+  const abis = splitList(v.abi);
+  const platforms = splitList(v.platform);
+  const pythonPlatforms = v["python-platform"] ?? [];
+  if (pythonPlatforms.length > 0 && (platforms.length > 0 || abis.length > 0)) {
+    throw new UsageError(
+      "--python-platform cannot be combined with --platform or --abi; use one style of target",
+    );
+  }
+  if (v["no-index"] && v["index-url"] !== undefined) {
+    throw new UsageError("--no-index cannot be combined with --index-url");
+  }
+  if (v.lock !== undefined && (positionals.length > 0 || v.project !== undefined)) {
+    throw new UsageError("--lock downloads what the lock file lists; give no other requirements");
+  }
+  if (v["all-platforms"] && v.lock === undefined) {
+    throw new UsageError("--all-platforms only applies with --lock");
+  }
+  if (v["all-platforms"] && (pythonPlatforms.length > 0 || platforms.length > 0)) {
+    throw new UsageError("--all-platforms cannot be combined with a target");
+  }
+  return {
+    help: v.help ?? false,
+    requirements: positionals,
+    requirementFiles: v.requirement ?? [],
+    constraintFiles: v.constraint ?? [],
+    project: v.project,
+    lock: v.lock,
+    extras: v.extra ?? [],
+    allExtras: v["all-extras"] ?? false,
+    groups: v.group ?? [],
+    noDev: v["no-dev"] ?? false,
+    allPlatforms: v["all-platforms"] ?? false,
+    dest: v.dest ?? "wheelhouse",
+    indexUrl: v["index-url"],
+    extraIndexUrls: v["extra-index-url"] ?? [],
+    noIndex: v["no-index"] ?? false,
+    findLinks: v["find-links"] ?? [],
+    indexStrategy: strategy,
+    noDeps: v["no-deps"] ?? false,
+    pre: v.pre ?? false,
+    onlyBinary: splitList(v["only-binary"]),
+    noBinary: splitList(v["no-binary"]),
+    preferBinary: v["prefer-binary"] ?? false,
+    requireHashes: v["require-hashes"] ?? false,
+    excludeNewer: v["exclude-newer"] === undefined
+      ? undefined
+      : parseExcludeNewer(v["exclude-newer"]),
+    platforms,
+    pythonVersions: v["python-version"] ?? [],
+    implementation: v.implementation,
+    abis,
+    pythonPlatforms,
+    offline: v.offline ?? false,
+    cacheDir: v["cache-dir"],
+    noCache: v["no-cache"] ?? false,
+    refresh: v.refresh ?? false,
+    concurrency: positiveInt(v.concurrency, "concurrency", 16),
+    retries: nonNegativeInt(v.retries, "retries", 5),
+    timeoutSeconds: positiveInt(v.timeout, "timeout", 30),
+    dryRun: v["dry-run"] ?? false,
+    report: v.report,
+    simpleIndex: v["simple-index"] ?? false,
+    quiet: v.quiet?.length ?? 0,
+    verbose: v.verbose?.length ?? 0,
+    progress,
+  };
+}
+
+const CACHE_CONFIG = {
+  options: {
+    "cache-dir": { type: "string" },
+    help: { type: "boolean", short: "h" },
+  },
+  allowPositionals: true,
+  strict: true,
+} as const satisfies ParseArgsConfig;
+
+/** Options of `cache dir|info|clean|prune`. */
+export interface CacheCommandOptions {
+  action: "dir" | "info" | "clean" | "prune";
+  projects: string[];
+  cacheDir: string | undefined;
+  help: boolean;
+}
+
+/**
+ * Parses the arguments of `cache` (after the command word).
+ *
+ * @throws {UsageError} for unknown actions or options.
+ */
+export function parseCacheArgs(args: string[]): CacheCommandOptions {
+  const { values, positionals } = guard(() => parseArgs({ ...CACHE_CONFIG, args }));
+  const [action, ...rest] = positionals;
+  if (values.help && action === undefined) {
+    return { action: "dir", projects: [], cacheDir: values["cache-dir"], help: true };
+  }
+  if (action !== "dir" && action !== "info" && action !== "clean" && action !== "prune") {
+    throw new UsageError(
+      action === undefined
+        ? "cache needs an action: dir, info, clean [PROJECT...] or prune"
+        : `unknown cache action "${action}"; expected dir, info, clean or prune`,
+    );
+  }
+  if (action !== "clean" && rest.length > 0) {
+    throw new UsageError(`cache ${action} takes no arguments, got "${rest.join(" ")}"`);
+  }
+  return { action, projects: rest, cacheDir: values["cache-dir"], help: values.help ?? false };
+}
