@@ -1,0 +1,49 @@
+import assert from "node:assert/strict";
+import { detectHost, FALLBACK_PYTHON, hostPreset, hostTarget, type RunCommand } from "./_host.ts";
+
+function fakeRun(answers: Record<string, string>): RunCommand {
+  return (cmd, args) => Promise.resolve(answers[`${cmd} ${args[0]}`]);
+}
+
+Deno.test("detectHost() reads glibc and the Python version on Linux", async () => {
+  const facts = await detectHost(
+    fakeRun({ "python3 -c": "3.13.1\n", "getconf GNU_LIBC_VERSION": "glibc 2.31\n" }),
+    { os: "linux", arch: "aarch64" },
+  );
+  assert.deepEqual(facts.glibc, [2, 31]);
+  assert.equal(facts.pythonFullVersion, "3.13.1");
+  assert.equal(hostPreset(facts), "aarch64-manylinux_2_31");
+  const t = hostTarget(facts);
+  assert.equal(t.pythonFullVersion, "3.13.1");
+  assert.equal(t.tags[0], "cp313-cp313-manylinux_2_31_aarch64");
+});
+
+Deno.test("detectHost() recognises musl and falls back to a default Python", async () => {
+  const facts = await detectHost(
+    fakeRun({ "ldd --version": "musl libc (x86_64)\nVersion 1.2.4" }),
+    {
+      os: "linux",
+      arch: "x86_64",
+    },
+  );
+  assert.equal(facts.musl, true);
+  const t = hostTarget(facts);
+  assert.equal(t.pythonVersion, FALLBACK_PYTHON);
+  assert.ok(t.tags[0]!.includes("musllinux"), t.tags[0]);
+});
+
+Deno.test("hostTarget() names macOS and Windows hosts by preset", async () => {
+  const mac = await detectHost(fakeRun({ "sw_vers -productVersion": "14.5\n" }), {
+    os: "darwin",
+    arch: "aarch64",
+  });
+  assert.equal(hostPreset(mac), "aarch64-apple-darwin");
+  assert.ok(hostTarget(mac, "3.12").tags[0]!.endsWith("macosx_14_0_arm64"));
+  const win = await detectHost(fakeRun({}), { os: "windows", arch: "x86_64" });
+  assert.equal(hostTarget(win, "3.12").markerEnvironment.sys_platform, "win32");
+});
+
+Deno.test("hostTarget() refuses a CPU no preset describes", async () => {
+  const facts = await detectHost(fakeRun({}), { os: "linux", arch: "mips" });
+  assert.throws(() => hostTarget(facts), /Cannot describe this machine/);
+});
