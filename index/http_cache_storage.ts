@@ -1,0 +1,117 @@
+/**
+ * Two {@linkcode HttpCacheStorage} implementations: in memory (tests, one-off runs) and a plain
+ * directory (the default on disk; the cache module may provide its own).
+ *
+ * @module
+ */
+
+import type { CachedResponse, CachedResponseMeta, HttpCacheStorage } from "./types.ts";
+
+/**
+ * Keeps responses in a Map.
+ *
+ * @example
+ * ```ts
+ * import { MemoryHttpCacheStorage } from "./http_cache_storage.ts";
+ * const s = new MemoryHttpCacheStorage();
+ * await s.put("k", new Uint8Array([1]), { url: "u", status: 200, storedAt: 0 });
+ * if ((await s.get("k"))?.body[0] !== 1) throw new Error();
+ * ```
+ */
+export class MemoryHttpCacheStorage implements HttpCacheStorage {
+  #map = new Map<string, CachedResponse>();
+
+  /** @param key Cache key. @returns The stored response or undefined. */
+  get(key: string): Promise<CachedResponse | undefined> {
+    const hit = this.#map.get(key);
+    return Promise.resolve(hit && { body: hit.body, meta: { ...hit.meta } });
+  }
+
+  /** @param key Cache key. @param body Body bytes. @param meta Response metadata. */
+  put(key: string, body: Uint8Array, meta: CachedResponseMeta): Promise<void> {
+    this.#map.set(key, { body, meta: { ...meta } });
+    return Promise.resolve();
+  }
+
+  /** Number of stored responses. */
+  get size(): number {
+    return this.#map.size;
+  }
+}
+
+/** File operations used by {@linkcode DirHttpCacheStorage}. */
+export interface CacheDirFs {
+  readFile(path: string): Promise<Uint8Array>;
+  writeFile(path: string, data: Uint8Array): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+  mkdir(path: string): Promise<void>;
+}
+
+const denoFs: CacheDirFs = {
+  readFile: (p) => Deno.readFile(p),
+  writeFile: (p, d) => Deno.writeFile(p, d),
+  rename: (a, b) => Deno.rename(a, b),
+  mkdir: (p) => Deno.mkdir(p, { recursive: true }),
+};
+
+async function keyName(key: string): Promise<string> {
+  const d = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key));
+  return Array.from(new Uint8Array(d), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * Stores each response as `<sha256(key)>.json` (metadata, with the redacted URL) and `.body`
+ * in a directory, written to a temporary name and renamed so readers never see half a file.
+ *
+ * @example
+ * ```ts
+ * import { DirHttpCacheStorage } from "./http_cache_storage.ts";
+ * const dir = await Deno.makeTempDir();
+ * const s = new DirHttpCacheStorage(dir);
+ * await s.put("k", new Uint8Array([7]), { url: "u", status: 200, storedAt: 1 });
+ * const hit = await new DirHttpCacheStorage(dir).get("k");
+ * await Deno.remove(dir, { recursive: true });
+ * if (hit?.body[0] !== 7 || hit.meta.storedAt !== 1) throw new Error();
+ * ```
+ */
+export class DirHttpCacheStorage implements HttpCacheStorage {
+  #dir: string;
+  #fs: CacheDirFs;
+  #ready: Promise<void> | undefined;
+
+  /**
+   * @param dir The directory (created on first write).
+   * @param options `fs` to replace the Deno file system.
+   */
+  constructor(dir: string, options: { fs?: CacheDirFs } = {}) {
+    this.#dir = dir;
+    this.#fs = options.fs ?? denoFs;
+  }
+
+  /** @param key Cache key. @returns The stored response, or undefined when absent or unreadable. */
+  async get(key: string): Promise<CachedResponse | undefined> {
+    const base = `${this.#dir}/${await keyName(key)}`;
+    try {
+      const meta = JSON.parse(new TextDecoder().decode(await this.#fs.readFile(`${base}.json`)));
+      const body = await this.#fs.readFile(`${base}.body`);
+      if (typeof meta !== "object" || meta === null || typeof meta.storedAt !== "number") {
+        return undefined;
+      }
+      return { body, meta: meta as CachedResponseMeta };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** @param key Cache key. @param body Body bytes. @param meta Response metadata. */
+  async put(key: string, body: Uint8Array, meta: CachedResponseMeta): Promise<void> {
+    this.#ready ??= this.#fs.mkdir(this.#dir);
+    await this.#ready;
+    const base = `${this.#dir}/${await keyName(key)}`;
+    const tmp = `.${crypto.randomUUID()}.tmp`;
+    await this.#fs.writeFile(`${base}.body${tmp}`, body);
+    await this.#fs.rename(`${base}.body${tmp}`, `${base}.body`);
+    await this.#fs.writeFile(`${base}.json${tmp}`, new TextEncoder().encode(JSON.stringify(meta)));
+    await this.#fs.rename(`${base}.json${tmp}`, `${base}.json`);
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * The boundary of the index module: the {@linkcode IndexClient} interface the resolver and the
+ * downloader code against, its outcomes, and the small structural interfaces (HTTP cache storage,
+ * file system) that callers inject.
+ *
+ * @module
+ */
+
+import type { DistFilename } from "../pep/filename.ts";
+import type { CoreMetadata } from "../pep/metadata.ts";
+
+/** Hashes of a file keyed by algorithm name (`sha256`, …), hex digests in lower case. */
+export type Hashes = Record<string, string>;
+
+/** PEP 592 yank state of a file: `false`, or yanked with a reason (empty when none was given). */
+export type Yanked = false | { reason: string };
+
+/** One distribution file offered by an index or a find-links location. */
+export interface DistFile {
+  /** The file name as the index gave it (`name-1.0-py3-none-any.whl`). */
+  filename: string;
+  /**
+   * Absolute URL of the file, without credentials (they are applied per host by
+   * {@linkcode IndexClient.authHeaders}). `file://` for local files.
+   */
+  url: string;
+  /** Hashes from the page (`#sha256=` fragment or the JSON `hashes` map). */
+  hashes: Hashes;
+  /** PEP 503 `data-requires-python` / PEP 691 `requires-python`, unescaped; absent when empty. */
+  requiresPython?: string;
+  /** PEP 592 yank state. */
+  yanked: Yanked;
+  /** PEP 658/714: whether a `<url>.metadata` file exists, with its hashes. */
+  coreMetadata: false | { hashes: Hashes };
+  /** PEP 700 size in bytes, when the index said so. */
+  size?: number;
+  /** PEP 700 upload time (ISO 8601), when the index said so. */
+  uploadTime?: string;
+  /** The index or find-links location this file came from, credentials redacted. */
+  index: string;
+  /** The parsed file name. */
+  parsed: DistFilename;
+}
+
+/** Options of {@linkcode IndexClient.projectFiles}. */
+export interface ProjectFilesOptions {
+  /** Cancels the requests. */
+  signal?: AbortSignal;
+}
+
+/** Options of {@linkcode IndexClient.metadata}. */
+export interface MetadataOptions {
+  /** Cancels the requests. */
+  signal?: AbortSignal;
+}
+
+/** The answer to "which files does project P have". */
+export type ProjectFilesOutcome =
+  | {
+    kind: "found";
+    /** Normalised project name. */
+    project: string;
+    /** Files from all locations consulted, in page order (invalid file names skipped). */
+    files: DistFile[];
+    /** The (first) index that had the project, credentials redacted. */
+    index: string;
+    /** PEP 700 `versions`, when every index consulted gave them. */
+    versions?: string[];
+  }
+  | {
+    kind: "not-found";
+    project: string;
+    /** Every location consulted, credentials redacted. */
+    indexes: string[];
+  }
+  | {
+    /** Offline and no cached page: the CLI reports it by project name. */
+    kind: "offline-miss";
+    project: string;
+  };
+
+/** How core metadata was obtained. */
+export type MetadataVia = "pep658" | "range" | "download" | "sdist-pkg-info" | "local";
+
+/** The answer to "what is the core metadata of file F". */
+export type MetadataOutcome =
+  | { kind: "found"; metadata: CoreMetadata; via: MetadataVia }
+  | {
+    /** An sdist without trustworthy static metadata: only a build could tell. */
+    kind: "needs-build";
+    file: DistFile;
+    reason: string;
+  }
+  | {
+    /** Offline and the metadata is not available without the network. */
+    kind: "offline-miss";
+    file: DistFile;
+  };
+
+/**
+ * Which files does project P have on these indexes, and what is the core metadata of file F.
+ * Real failures (HTTP errors, malformed pages, hash mismatches) throw `IndexError`.
+ */
+export interface IndexClient {
+  /** Lists the files of a project (name in any spelling). */
+  projectFiles(name: string, options?: ProjectFilesOptions): Promise<ProjectFilesOutcome>;
+  /** Reads the core metadata of a file without downloading it whole where possible. */
+  metadata(file: DistFile, options?: MetadataOptions): Promise<MetadataOutcome>;
+  /** Headers (e.g. `Authorization`) to send when downloading `url`; empty for other hosts. */
+  authHeaders(url: string): Record<string, string>;
+}
+
+/** `first-index` (default, against dependency confusion) or `unsafe-best-match`. */
+export type IndexStrategy = "first-index" | "unsafe-best-match";
+
+/** One index with optional credentials (e.g. read by the CLI from an environment variable). */
+export interface IndexSpec {
+  /** Simple-API root (`https://pypi.org/simple/`), `file://` URL; may carry user-info. */
+  url: string;
+  /** A name for messages and for per-index environment variables. */
+  name?: string;
+  username?: string;
+  password?: string;
+}
+
+/** Metadata stored with a cached HTTP response. */
+export interface CachedResponseMeta {
+  /** URL of the response, credentials redacted. */
+  url: string;
+  /** Epoch milliseconds when the response was received or last revalidated. */
+  storedAt: number;
+  status: number;
+  contentType?: string;
+  etag?: string;
+  lastModified?: string;
+  cacheControl?: string;
+  /** The `Age` header in seconds at reception, if any. */
+  age?: number;
+}
+
+/** A cached response. */
+export interface CachedResponse {
+  body: Uint8Array;
+  meta: CachedResponseMeta;
+}
+
+/** Where HTTP responses of index pages are cached; the cache module provides a disk one. */
+export interface HttpCacheStorage {
+  /** Returns the stored response for `key`, or undefined. */
+  get(key: string): Promise<CachedResponse | undefined>;
+  /** Stores (replaces) the response for `key`. */
+  put(key: string, body: Uint8Array, meta: CachedResponseMeta): Promise<void>;
+}
+
+/** The file-system operations the index client needs for find-links directories and `file://`. */
+export interface IndexFs {
+  readFile(path: string): Promise<Uint8Array>;
+  /** Names of the entries of a directory (files only is fine). */
+  readDir(path: string): Promise<string[]>;
+}
+
+/** One file as a project page (HTML or JSON) describes it, before its name is parsed. */
+export interface PageFile {
+  filename: string;
+  /** Absolute URL as the page gave it (resolved against `<base href>` / the page URL). */
+  url: string;
+  hashes: Hashes;
+  requiresPython?: string;
+  yanked: Yanked;
+  coreMetadata: false | { hashes: Hashes };
+  size?: number;
+  uploadTime?: string;
+}
+
+/** A parsed project page (PEP 503 HTML or PEP 691 JSON) or flat find-links page. */
+export interface ProjectPage {
+  /** `meta.api-version` (JSON) or `pypi:repository-version` (HTML), when given. */
+  apiVersion?: string;
+  /** The project name the page states (JSON `name`). */
+  name?: string;
+  files: PageFile[];
+  /** PEP 700 `versions`. */
+  versions?: string[];
+}
