@@ -1,0 +1,154 @@
+// Atomic publication of files: write a temp file in the target directory, flush, rename.
+
+import { createHash } from "node:crypto";
+import { basename, dirname, join } from "node:path";
+import type { FileSystem } from "../fetcher/types.ts";
+import { CacheError } from "./types.ts";
+
+/** Temp files start with this; nothing that starts with it is ever an entry. */
+export const TEMP_PREFIX = ".tmp-";
+
+/** Error codes of a rename that an antivirus or indexer holding a fresh file causes (uv#1491, uv#11159). */
+const TRANSIENT = new Set(["EACCES", "EPERM", "EBUSY"]);
+
+export function errorCode(e: unknown): string | undefined {
+  return typeof e === "object" && e !== null && "code" in e && typeof e.code === "string"
+    ? e.code
+    : undefined;
+}
+
+export function isNotFound(e: unknown): boolean {
+  return errorCode(e) === "ENOENT";
+}
+
+export interface AtomicOptions {
+  fs: FileSystem;
+  sleep: (ms: number) => Promise<void>;
+  random: () => number;
+  /** Renames tried before giving up. */
+  renameAttempts?: number;
+}
+
+export function tempName(target: string, random: () => number): string {
+  const token = Math.floor(random() * 2 ** 48).toString(36).padStart(10, "0");
+  return join(dirname(target), `${TEMP_PREFIX}${token}-${basename(target)}`);
+}
+
+/** Hashes a stream of bytes, returning the hex sha256 and the size. */
+export async function hashStream(
+  chunks: AsyncIterable<Uint8Array>,
+): Promise<{ sha256: string; size: number }> {
+  const hash = createHash("sha256");
+  let size = 0;
+  for await (const chunk of chunks) {
+    hash.update(chunk);
+    size += chunk.length;
+  }
+  return { sha256: hash.digest("hex"), size };
+}
+
+/**
+ * Renames `from` onto `to`, retrying transient errors with exponential back-off. When the rename
+ * keeps failing but `to` already holds acceptable content (another process won the race on a
+ * platform where rename does not replace), `accept(to)` lets the caller call it a success.
+ */
+export async function renameWithRetry(
+  from: string,
+  to: string,
+  options: AtomicOptions,
+  accept?: (path: string) => Promise<boolean>,
+): Promise<void> {
+  const attempts = options.renameAttempts ?? 8;
+  let last: unknown;
+  for (let i = 0; i < attempts; i++) {
+    try {
+      await options.fs.rename(from, to);
+      return;
+    } catch (e) {
+      last = e;
+      const code = errorCode(e);
+      if (code === undefined || (!TRANSIENT.has(code) && code !== "EEXIST")) break;
+      if (code === "EEXIST" && accept && await accept(to).catch(() => false)) {
+        await options.fs.rm(from).catch(() => {});
+        return;
+      }
+      if (i + 1 < attempts) {
+        await options.sleep(Math.floor(10 * 2 ** i * (0.5 + options.random() / 2)));
+      }
+    }
+  }
+  if (accept && await accept(to).catch(() => false)) {
+    await options.fs.rm(from).catch(() => {});
+    return;
+  }
+  // `from` is left in place: the caller decides (a temp file is removed, a download is kept).
+  const code = errorCode(last) ?? "error";
+  const hint = TRANSIENT.has(code)
+    ? "; another program (an antivirus or a file indexer) may be holding the file, try again or exclude the cache directory from scanning"
+    : "";
+  throw new CacheError(
+    "rename-failed",
+    `Cannot publish "${to}": rename failed with ${code} after ${attempts} attempts${hint}`,
+    { cause: last },
+  );
+}
+
+/**
+ * Writes `chunks` to a new temp file in `dir` and flushes it; returns its path, hash and size.
+ * The temp file is removed when writing fails.
+ */
+export async function writeTemp(
+  dir: string,
+  suffix: string,
+  chunks: AsyncIterable<Uint8Array> | Uint8Array,
+  options: AtomicOptions,
+): Promise<{ path: string; sha256: string; size: number }> {
+  const { fs } = options;
+  await fs.mkdir(dir, { recursive: true });
+  const temp = tempName(join(dir, suffix), options.random);
+  const hash = createHash("sha256");
+  let size = 0;
+  const file = await fs.open(temp, "wx");
+  try {
+    try {
+      const source = chunks instanceof Uint8Array ? [chunks] : chunks;
+      for await (const chunk of source) {
+        hash.update(chunk);
+        size += chunk.length;
+        await file.write(chunk);
+      }
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+  } catch (e) {
+    await fs.rm(temp).catch(() => {});
+    throw e;
+  }
+  return { path: temp, sha256: hash.digest("hex"), size };
+}
+
+/**
+ * Writes `chunks` to a temp file beside `target`, flushes it, and renames it onto `target`.
+ * Readers see either no file or the whole file. Returns the hash and size of what was written.
+ */
+export async function writeAtomic(
+  target: string,
+  chunks: AsyncIterable<Uint8Array> | Uint8Array,
+  options: AtomicOptions & {
+    /** Checked after writing and before publishing; throwing aborts the publish. */
+    check?: (written: { sha256: string; size: number }) => void;
+    accept?: (path: string) => Promise<boolean>;
+  },
+): Promise<{ sha256: string; size: number }> {
+  const temp = await writeTemp(dirname(target), basename(target), chunks, options);
+  try {
+    const written = { sha256: temp.sha256, size: temp.size };
+    options.check?.(written);
+    await renameWithRetry(temp.path, target, options, options.accept);
+    return written;
+  } catch (e) {
+    await options.fs.rm(temp.path).catch(() => {});
+    throw e;
+  }
+}

@@ -1,0 +1,724 @@
+/**
+ * The local directory cache, the default {@linkcode CacheStore}: original wheel and sdist bytes
+ * addressed by sha256, the index pages' HTTP cache, and the partial downloads kept for resuming.
+ *
+ * Layout under the root (versioned so a future format can live beside this one):
+ * ```
+ * archives-v1/<ab>/<sha256>        the bytes
+ * archives-v1/<ab>/<sha256>.json   side-car: filename, project, redacted URL, time added
+ * http-v1/<ab>/<sha256 of key>     one file per page: header (key, metadata) and body
+ * partial/                         interrupted downloads, named after their URL
+ * ```
+ * Every file is published by writing `.tmp-*` beside it, flushing and renaming, so a reader (in
+ * this or another process) sees a whole file or none.
+ *
+ * @module
+ */
+
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import type { FetchStrategy, FileSystem } from "../fetcher/types.ts";
+import { nodeFs } from "../fetcher/node_fs.ts";
+import { redactUrl } from "../fetcher/redact.ts";
+import { parseDistFilename } from "../pep/filename.ts";
+import { normalizeName } from "../pep/name.ts";
+import {
+  errorCode,
+  hashStream,
+  isNotFound,
+  renameWithRetry,
+  TEMP_PREFIX,
+  writeAtomic,
+  writeTemp,
+} from "./_atomic.ts";
+import {
+  type CacheEntryInfo,
+  CacheError,
+  type CacheLookup,
+  type CacheStats,
+  type CacheStore,
+  type HttpCacheEntry,
+  type HttpCacheStorage,
+  type PruneReport,
+  type PutInfo,
+  type PutSource,
+} from "./types.ts";
+
+/** Options of {@linkcode LocalDirStore}; every side effect is injectable. */
+export interface LocalDirStoreOptions {
+  /** File system. Defaults to the real one. */
+  fs?: FileSystem;
+  /** Clock, ms since the epoch. Defaults to `Date.now`. */
+  now?: () => number;
+  /** Waits between rename retries. Defaults to a timer. */
+  sleep?: (ms: number) => Promise<void>;
+  /** Randomness for temp names and jitter. Defaults to `Math.random`. */
+  random?: () => number;
+  /** Temp files and orphan side-cars older than this are removed by `prune`. Default 1 hour. */
+  staleTempMs?: number;
+  /** Partial downloads older than this are removed by `prune`. Default 7 days. */
+  stalePartialMs?: number;
+  /** Renames tried before a publish fails. Default 8. */
+  renameAttempts?: number;
+}
+
+/** A file to bring into the cache with {@linkcode LocalDirStore.obtain}. */
+export interface ObtainRequest {
+  url: string;
+  /** Expected sha256 (from the index); a cached copy is used when present and intact. */
+  sha256?: string;
+  size?: number;
+  filename?: string;
+  /** Project name; inferred from `filename` when omitted. */
+  project?: string;
+  headers?: Record<string, string>;
+}
+
+/** Result of {@linkcode LocalDirStore.obtain}. */
+export interface ObtainResult extends CacheEntryInfo {
+  /** Path of the cached bytes. */
+  path: string;
+  /** False when the cache already held the file. */
+  fetched: boolean;
+}
+
+const SHA256 = /^[0-9a-f]{64}$/;
+const SHARD = /^[0-9a-f]{2}$/;
+const HTTP_MAGIC = new TextEncoder().encode("WHC1");
+const MAX_HTTP_HEADER = 16 * 1024 * 1024;
+
+function sha256Hex(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+function checkKey(sha256: string): string {
+  const key = sha256.toLowerCase();
+  if (!SHA256.test(key)) {
+    throw new CacheError("invalid-key", `Cannot use "${sha256}" as a cache key: not a hex sha256`);
+  }
+  return key;
+}
+
+function defaultSleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function projectOf(info: PutInfo): string | undefined {
+  if (info.project !== undefined) return normalizeName(info.project);
+  if (info.filename === undefined) return undefined;
+  try {
+    return parseDistFilename(info.filename).normalizedName;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A content-addressed cache in a local directory, safe to share between processes.
+ *
+ * @example
+ * ```ts
+ * import { LocalDirStore } from "./local_dir_store.ts";
+ * const root = await Deno.makeTempDir();
+ * const store = new LocalDirStore(root);
+ * const bytes = new TextEncoder().encode("wheel");
+ * const info = await store.put({ bytes }, { filename: "demo-1.0-py3-none-any.whl" });
+ * const found = await store.get(info.sha256);
+ * if (found.kind !== "hit" || found.info.project !== "demo") throw new Error();
+ * if ((await Deno.readTextFile(found.path)) !== "wheel") throw new Error();
+ * await Deno.remove(root, { recursive: true });
+ * ```
+ */
+export class LocalDirStore implements CacheStore {
+  #root: string;
+  #fs: FileSystem;
+  #now: () => number;
+  #sleep: (ms: number) => Promise<void>;
+  #random: () => number;
+  #staleTempMs: number;
+  #stalePartialMs: number;
+  #renameAttempts: number;
+  #obtaining = new Map<string, Promise<ObtainResult>>();
+
+  /**
+   * @param root The cache directory (see `defaultCacheDir`); created on first write.
+   * @param options Injected effects.
+   */
+  constructor(root: string, options: LocalDirStoreOptions = {}) {
+    this.#root = root;
+    this.#fs = options.fs ?? nodeFs;
+    this.#now = options.now ?? Date.now;
+    this.#sleep = options.sleep ?? defaultSleep;
+    this.#random = options.random ?? Math.random;
+    this.#staleTempMs = options.staleTempMs ?? 60 * 60 * 1000;
+    this.#stalePartialMs = options.stalePartialMs ?? 7 * 24 * 60 * 60 * 1000;
+    this.#renameAttempts = options.renameAttempts ?? 8;
+  }
+
+  /**
+   * The index pages' HTTP cache, stored under the same root. `M` is the metadata type the caller
+   * stores (it reads back what it wrote, as JSON).
+   *
+   * @example
+   * ```ts
+   * import { LocalDirStore } from "./local_dir_store.ts";
+   * const root = await Deno.makeTempDir();
+   * const pages = new LocalDirStore(root).httpStorage<{ etag: string }>();
+   * await pages.put("https://i.example/simple/a/", new Uint8Array([1]), { etag: '"x"' });
+   * const hit = await pages.get("https://i.example/simple/a/");
+   * await Deno.remove(root, { recursive: true });
+   * if (hit?.meta.etag !== '"x"') throw new Error();
+   * ```
+   */
+  httpStorage<M = unknown>(): HttpCacheStorage<M> {
+    return {
+      get: async (key) => {
+        const hit = await this.#httpGet(key);
+        return hit && { body: hit.body, meta: hit.meta as M };
+      },
+      put: (key, body, meta) => this.#httpPut(key, { body, meta }),
+      delete: (key) => this.#httpDelete(key),
+    };
+  }
+
+  /** The cache directory. */
+  get root(): string {
+    return this.#root;
+  }
+
+  /** Where partial downloads live; pass it as the fetcher's `partialDir` so they resume. */
+  get partialDir(): string {
+    return join(this.#root, "partial");
+  }
+
+  #archives(): string {
+    return join(this.#root, "archives-v1");
+  }
+
+  #httpDir(): string {
+    return join(this.#root, "http-v1");
+  }
+
+  #entryPath(sha256: string): string {
+    return join(this.#archives(), sha256.slice(0, 2), sha256);
+  }
+
+  #atomic(): {
+    fs: FileSystem;
+    sleep: (ms: number) => Promise<void>;
+    random: () => number;
+    renameAttempts: number;
+  } {
+    return {
+      fs: this.#fs,
+      sleep: this.#sleep,
+      random: this.#random,
+      renameAttempts: this.#renameAttempts,
+    };
+  }
+
+  /**
+   * Path an entry lives at (whether or not it is present).
+   *
+   * @param sha256 The key.
+   * @throws {CacheError} With code `invalid-key` when the key is not a sha256.
+   */
+  pathOf(sha256: string): string {
+    return this.#entryPath(checkKey(sha256));
+  }
+
+  /**
+   * Whether the entry's file is present (its hash is not checked).
+   *
+   * @param sha256 The key.
+   * @throws {CacheError} With code `invalid-key` when the key is not a sha256.
+   */
+  async has(sha256: string): Promise<boolean> {
+    try {
+      return (await this.#fs.stat(this.#entryPath(checkKey(sha256)))).isFile;
+    } catch (e) {
+      if (e instanceof CacheError) throw e;
+      return false;
+    }
+  }
+
+  async #readInfo(sha256: string, size: number): Promise<CacheEntryInfo> {
+    const info: CacheEntryInfo = { sha256, size };
+    try {
+      const raw: unknown = JSON.parse(
+        new TextDecoder().decode(await this.#fs.readFile(`${this.#entryPath(sha256)}.json`)),
+      );
+      if (typeof raw === "object" && raw !== null) {
+        const r = raw as Record<string, unknown>;
+        if (typeof r.filename === "string") info.filename = r.filename;
+        if (typeof r.project === "string") info.project = r.project;
+        if (typeof r.url === "string") info.url = r.url;
+        if (typeof r.addedMs === "number") info.addedMs = r.addedMs;
+      }
+    } catch {
+      // The side-car is advisory: an entry without one is still a valid entry.
+    }
+    return info;
+  }
+
+  /**
+   * Looks an entry up. With `verify` (the default) the bytes are hashed, and a corrupt entry is
+   * removed and reported as a miss so the caller fetches it again.
+   *
+   * @param sha256 The key.
+   * @param options `verify: false` skips hashing.
+   * @throws {CacheError} With code `invalid-key` when the key is not a sha256.
+   */
+  async get(sha256: string, options: { verify?: boolean } = {}): Promise<CacheLookup> {
+    const key = checkKey(sha256);
+    const path = this.#entryPath(key);
+    let size: number;
+    try {
+      const st = await this.#fs.stat(path);
+      if (!st.isFile) return { kind: "miss", reason: "absent" };
+      size = st.size;
+    } catch (e) {
+      if (isNotFound(e)) return { kind: "miss", reason: "absent" };
+      throw new CacheError("io", `Cannot read cache entry ${key}: ${String(e)}`, { cause: e });
+    }
+    if (options.verify ?? true) {
+      let actual: string;
+      try {
+        actual = (await hashStream(this.#fs.read(path))).sha256;
+      } catch (e) {
+        if (isNotFound(e)) return { kind: "miss", reason: "absent" };
+        throw new CacheError("io", `Cannot read cache entry ${key}: ${String(e)}`, { cause: e });
+      }
+      if (actual !== key) {
+        await this.#fs.rm(path).catch(() => {});
+        await this.#fs.rm(`${path}.json`).catch(() => {});
+        return { kind: "miss", reason: "corrupt" };
+      }
+    }
+    return { kind: "hit", path, info: await this.#readInfo(key, size) };
+  }
+
+  /**
+   * Stores bytes atomically and verified. Storing bytes that are already present (and intact)
+   * changes nothing.
+   *
+   * @param source A file (optionally moved in), bytes, or a stream.
+   * @param info Expected hash and descriptive facts.
+   * @throws {CacheError} `hash-mismatch` when `info.sha256` differs from the bytes' hash,
+   * `rename-failed` when publishing kept failing, `invalid-key`, or `io`.
+   */
+  async put(source: PutSource, info: PutInfo = {}): Promise<CacheEntryInfo> {
+    const expected = info.sha256 === undefined ? undefined : checkKey(info.sha256);
+    if (expected !== undefined) {
+      const existing = await this.get(expected);
+      if (existing.kind === "hit") {
+        if ("path" in source && source.move) await this.#fs.rm(source.path).catch(() => {});
+        return existing.info;
+      }
+    }
+    const mismatch = (actual: string): CacheError =>
+      new CacheError(
+        "hash-mismatch",
+        `Cannot store ${
+          info.filename ?? "file"
+        } in the cache: sha256 mismatch: expected ${expected}, got ${actual}` +
+          (info.url === undefined ? "" : ` (from ${redactUrl(info.url)})`),
+      );
+    try {
+      await this.#fs.mkdir(this.#archives(), { recursive: true });
+      let written: { sha256: string; size: number };
+      let staged: string;
+      if ("path" in source && source.move) {
+        written = await hashStream(this.#fs.read(source.path));
+        if (expected !== undefined && written.sha256 !== expected) {
+          await this.#fs.rm(source.path).catch(() => {});
+          throw mismatch(written.sha256);
+        }
+        staged = source.path;
+      } else {
+        // Staged in archives-v1/ (same file system as every shard), then renamed into its shard.
+        const chunks = "bytes" in source
+          ? source.bytes
+          : "stream" in source
+          ? source.stream
+          : this.#fs.read(source.path);
+        const temp = await writeTemp(this.#archives(), "put", chunks, this.#atomic());
+        staged = temp.path;
+        written = temp;
+        if (expected !== undefined && written.sha256 !== expected) {
+          await this.#fs.rm(staged).catch(() => {});
+          throw mismatch(written.sha256);
+        }
+      }
+      const key = written.sha256;
+      const path = this.#entryPath(key);
+      const entry: CacheEntryInfo = { sha256: key, size: written.size, addedMs: this.#now() };
+      if (info.filename !== undefined) entry.filename = info.filename;
+      const project = projectOf(info);
+      if (project !== undefined) entry.project = project;
+      if (info.url !== undefined) entry.url = redactUrl(info.url);
+      const moved = "path" in source && source.move === true;
+      try {
+        // Side-car first: a crash between the two leaves an orphan side-car (pruned), never an
+        // entry that points at nothing. Writing it also creates the shard directory.
+        await writeAtomic(
+          `${path}.json`,
+          new TextEncoder().encode(JSON.stringify(entry)),
+          this.#atomic(),
+        );
+        await renameWithRetry(
+          staged,
+          path,
+          this.#atomic(),
+          async () => (await this.get(key)).kind === "hit",
+        );
+      } catch (e) {
+        const exdev = e instanceof CacheError && errorCode(e.cause) === "EXDEV";
+        if (!exdev) {
+          // A downloaded file that could not be moved stays where it is; our own temp goes.
+          if (!moved) await this.#fs.rm(staged).catch(() => {});
+          throw e;
+        }
+        // A moved file on another file system: copy it in, then drop the original.
+        await writeAtomic(path, this.#fs.read(staged), this.#atomic());
+        await this.#fs.rm(staged).catch(() => {});
+      }
+      return entry;
+    } catch (e) {
+      if (e instanceof CacheError) throw e;
+      throw new CacheError(
+        "io",
+        `Cannot store ${info.filename ?? "file"} in the cache at ${this.#root}: ${String(e)}`,
+        {
+          cause: e,
+        },
+      );
+    }
+  }
+
+  /**
+   * Removes an entry and its side-car.
+   *
+   * @param sha256 The key.
+   * @returns True when the entry was present.
+   * @throws {CacheError} With code `invalid-key` when the key is not a sha256.
+   */
+  async delete(sha256: string): Promise<boolean> {
+    const path = this.#entryPath(checkKey(sha256));
+    let present = true;
+    try {
+      await this.#fs.unlink(path);
+    } catch (e) {
+      if (!isNotFound(e)) {
+        throw new CacheError("io", `Cannot delete cache entry ${sha256}: ${String(e)}`, {
+          cause: e,
+        });
+      }
+      present = false;
+    }
+    await this.#fs.rm(`${path}.json`).catch(() => {});
+    return present;
+  }
+
+  async #readdir(path: string): Promise<string[]> {
+    try {
+      return await this.#fs.readdir(path);
+    } catch (e) {
+      if (isNotFound(e) || errorCode(e) === "ENOTDIR") return [];
+      throw e;
+    }
+  }
+
+  /** Every entry of the archive cache, with its side-car facts. */
+  async list(): Promise<CacheEntryInfo[]> {
+    const out: CacheEntryInfo[] = [];
+    for (const shard of await this.#readdir(this.#archives())) {
+      if (!SHARD.test(shard)) continue;
+      for (const name of await this.#readdir(join(this.#archives(), shard))) {
+        if (!SHA256.test(name) || !name.startsWith(shard)) continue;
+        try {
+          const st = await this.#fs.stat(join(this.#archives(), shard, name));
+          out.push(await this.#readInfo(name, st.size));
+        } catch (e) {
+          if (!isNotFound(e)) throw e;
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Removes what no reader needs: temp files and orphan side-cars older than the stale age,
+   * partial downloads older than theirs, and with `verify` every corrupt entry.
+   *
+   * @param options `verify: true` hashes every entry.
+   */
+  async prune(options: { verify?: boolean } = {}): Promise<PruneReport> {
+    const report: PruneReport = { removedFiles: 0, freedBytes: 0 };
+    const now = this.#now();
+    const remove = async (path: string, size: number): Promise<void> => {
+      await this.#fs.rm(path);
+      report.removedFiles++;
+      report.freedBytes += size;
+    };
+    const sweepTemps = async (dir: string, names: string[]): Promise<void> => {
+      for (const name of names) {
+        if (!name.startsWith(TEMP_PREFIX)) continue;
+        const path = join(dir, name);
+        const st = await this.#fs.stat(path).catch(() => undefined);
+        // A young temp file may belong to a live writer in another process.
+        if (st?.isFile && now - st.mtimeMs > this.#staleTempMs) await remove(path, st.size);
+      }
+    };
+    for (const top of [this.#archives(), this.#httpDir()]) {
+      await sweepTemps(top, await this.#readdir(top));
+      for (const shard of await this.#readdir(top)) {
+        if (!SHARD.test(shard)) continue;
+        const dir = join(top, shard);
+        const names = await this.#readdir(dir);
+        await sweepTemps(dir, names);
+        if (top !== this.#archives()) continue;
+        const present = new Set(names);
+        for (const name of names) {
+          const path = join(dir, name);
+          if (name.endsWith(".json") && !present.has(name.slice(0, -5))) {
+            const st = await this.#fs.stat(path).catch(() => undefined);
+            if (st && now - st.mtimeMs > this.#staleTempMs) await remove(path, st.size);
+          } else if (options.verify && SHA256.test(name)) {
+            const lookup = await this.get(name, { verify: true });
+            if (lookup.kind === "miss" && lookup.reason === "corrupt") report.removedFiles++;
+          }
+        }
+      }
+    }
+    for (const name of await this.#readdir(this.partialDir)) {
+      const path = join(this.partialDir, name);
+      const st = await this.#fs.stat(path).catch(() => undefined);
+      if (st?.isFile && now - st.mtimeMs > this.#stalePartialMs) await remove(path, st.size);
+    }
+    return report;
+  }
+
+  /**
+   * Empties the cache, or with `project` removes only that project's files and index pages.
+   *
+   * @param project A project name (any spelling; it is normalised).
+   * @returns What was removed.
+   */
+  async clean(project?: string): Promise<PruneReport> {
+    const report: PruneReport = { removedFiles: 0, freedBytes: 0 };
+    if (project === undefined) {
+      const stats = await this.stats();
+      for (const dir of [this.#archives(), this.#httpDir(), this.partialDir]) {
+        await this.#fs.rm(dir, { recursive: true });
+      }
+      report.removedFiles = stats.entries + stats.httpEntries + stats.partialFiles;
+      report.freedBytes = stats.bytes + stats.httpBytes + stats.partialBytes;
+      return report;
+    }
+    const wanted = normalizeName(project);
+    for (const entry of await this.list()) {
+      if (entry.project === wanted && await this.delete(entry.sha256)) {
+        report.removedFiles++;
+        report.freedBytes += entry.size;
+      }
+    }
+    // Index pages are keyed by URL; a project's page ends in `/<normalised name>/` (PEP 503).
+    for (const { path, key, size } of await this.#httpFiles()) {
+      if (key === undefined) continue;
+      const segments = key.split(/[?#]/, 1)[0]?.split("/").filter((s) => s !== "") ?? [];
+      if (segments.some((s) => normalizeName(decodeURIComponent(s)) === wanted)) {
+        await this.#fs.rm(path);
+        report.removedFiles++;
+        report.freedBytes += size;
+      }
+    }
+    return report;
+  }
+
+  async #httpFiles(): Promise<{ path: string; key: string | undefined; size: number }[]> {
+    const out: { path: string; key: string | undefined; size: number }[] = [];
+    for (const shard of await this.#readdir(this.#httpDir())) {
+      if (!SHARD.test(shard)) continue;
+      for (const name of await this.#readdir(join(this.#httpDir(), shard))) {
+        if (!SHA256.test(name)) continue;
+        const path = join(this.#httpDir(), shard, name);
+        try {
+          const bytes = await this.#fs.readFile(path);
+          out.push({ path, key: decodeHttp(bytes)?.key, size: bytes.length });
+        } catch (e) {
+          if (!isNotFound(e)) throw e;
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Counts and sizes of entries, index pages and partial downloads. */
+  async stats(): Promise<CacheStats> {
+    const entries = await this.list();
+    const http = await this.#httpFiles();
+    let partialFiles = 0;
+    let partialBytes = 0;
+    for (const name of await this.#readdir(this.partialDir)) {
+      const st = await this.#fs.stat(join(this.partialDir, name)).catch(() => undefined);
+      if (st?.isFile) {
+        partialFiles++;
+        partialBytes += st.size;
+      }
+    }
+    return {
+      root: this.#root,
+      entries: entries.length,
+      bytes: entries.reduce((n, e) => n + e.size, 0),
+      httpEntries: http.length,
+      httpBytes: http.reduce((n, e) => n + e.size, 0),
+      partialFiles,
+      partialBytes,
+    };
+  }
+
+  /**
+   * Returns the cached file for `request`, downloading it into the cache first when it is absent
+   * or corrupt. Concurrent calls for one URL share one download.
+   *
+   * @param strategy The fetcher (give it `partialDir: store.partialDir` so downloads resume).
+   * @param request URL, expected hash and facts.
+   * @param options Cancellation.
+   * @throws {FetchError} When the download fails.
+   * @throws {CacheError} When the bytes cannot be stored.
+   */
+  obtain(
+    strategy: FetchStrategy,
+    request: ObtainRequest,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<ObtainResult> {
+    const key = request.url;
+    const running = this.#obtaining.get(key);
+    if (running) return running;
+    const promise = this.#obtain(strategy, request, options.signal).finally(() =>
+      this.#obtaining.delete(key)
+    );
+    this.#obtaining.set(key, promise);
+    return promise;
+  }
+
+  async #obtain(
+    strategy: FetchStrategy,
+    request: ObtainRequest,
+    signal: AbortSignal | undefined,
+  ): Promise<ObtainResult> {
+    if (request.sha256 !== undefined) {
+      const found = await this.get(request.sha256);
+      if (found.kind === "hit") return { ...found.info, path: found.path, fetched: false };
+    }
+    const destination = join(this.partialDir, `${sha256Hex(request.url).slice(0, 32)}.done`);
+    const result = await strategy.fetch(
+      {
+        url: request.url,
+        destination,
+        ...(request.sha256 === undefined ? {} : { sha256: request.sha256.toLowerCase() }),
+        ...(request.size === undefined ? {} : { size: request.size }),
+        ...(request.headers === undefined ? {} : { headers: request.headers }),
+      },
+      signal === undefined ? {} : { signal },
+    );
+    const info: PutInfo = { sha256: result.sha256, url: request.url };
+    if (request.filename !== undefined) info.filename = request.filename;
+    if (request.project !== undefined) info.project = request.project;
+    const entry = await this.put({ path: destination, move: true }, info);
+    return { ...entry, path: this.#entryPath(entry.sha256), fetched: true };
+  }
+
+  async #httpGet(key: string): Promise<HttpCacheEntry | undefined> {
+    const path = join(this.#httpDir(), ...shardOf(sha256Hex(key)));
+    let bytes: Uint8Array;
+    try {
+      bytes = await this.#fs.readFile(path);
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw new CacheError("io", `Cannot read cached page for "${redactUrl(key)}": ${String(e)}`, {
+        cause: e,
+      });
+    }
+    const decoded = decodeHttp(bytes);
+    if (decoded === undefined || decoded.key !== key) {
+      await this.#fs.rm(path).catch(() => {});
+      return undefined;
+    }
+    return { body: decoded.body, meta: decoded.meta };
+  }
+
+  async #httpPut(key: string, entry: HttpCacheEntry): Promise<void> {
+    const path = join(this.#httpDir(), ...shardOf(sha256Hex(key)));
+    try {
+      await writeAtomic(path, encodeHttp(key, entry), this.#atomic());
+    } catch (e) {
+      if (e instanceof CacheError) throw e;
+      throw new CacheError("io", `Cannot store cached page for "${redactUrl(key)}": ${String(e)}`, {
+        cause: e,
+      });
+    }
+  }
+
+  async #httpDelete(key: string): Promise<boolean> {
+    const path = join(this.#httpDir(), ...shardOf(sha256Hex(key)));
+    try {
+      await this.#fs.unlink(path);
+      return true;
+    } catch (e) {
+      if (isNotFound(e)) return false;
+      throw new CacheError(
+        "io",
+        `Cannot delete cached page for "${redactUrl(key)}": ${String(e)}`,
+        { cause: e },
+      );
+    }
+  }
+}
+
+function shardOf(hex: string): [string, string] {
+  return [hex.slice(0, 2), hex];
+}
+
+function encodeHttp(key: string, entry: HttpCacheEntry): Uint8Array {
+  const header = new TextEncoder().encode(
+    JSON.stringify({ key, meta: entry.meta ?? null }),
+  );
+  const out = new Uint8Array(HTTP_MAGIC.length + 4 + header.length + entry.body.length);
+  out.set(HTTP_MAGIC, 0);
+  new DataView(out.buffer).setUint32(HTTP_MAGIC.length, header.length);
+  out.set(header, HTTP_MAGIC.length + 4);
+  out.set(entry.body, HTTP_MAGIC.length + 4 + header.length);
+  return out;
+}
+
+function decodeHttp(
+  bytes: Uint8Array,
+): { key: string; meta: unknown; body: Uint8Array } | undefined {
+  if (bytes.length < HTTP_MAGIC.length + 4) return undefined;
+  if (HTTP_MAGIC.some((b, i) => bytes[i] !== b)) return undefined;
+  const length = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(
+    HTTP_MAGIC.length,
+  );
+  const start = HTTP_MAGIC.length + 4;
+  if (length > MAX_HTTP_HEADER || start + length > bytes.length) return undefined;
+  try {
+    const header: unknown = JSON.parse(
+      new TextDecoder().decode(bytes.subarray(start, start + length)),
+    );
+    if (
+      typeof header !== "object" || header === null || !("key" in header) ||
+      typeof header.key !== "string"
+    ) {
+      return undefined;
+    }
+    return {
+      key: header.key,
+      meta: "meta" in header ? header.meta : null,
+      body: bytes.slice(start + length),
+    };
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,400 @@
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import fc from "fast-check";
+import { HttpFetchStrategy } from "../fetcher/http_fetch_strategy.ts";
+import { CrashError, MemoryFs } from "../fetcher/memory_fs.ts";
+import type { FetchRequest, FetchResult, FetchStrategy } from "../fetcher/types.ts";
+import { LocalDirStore } from "./local_dir_store.ts";
+import { CacheError } from "./types.ts";
+
+const enc = new TextEncoder();
+
+function sha256(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+function noSleep(): Promise<void> {
+  return Promise.resolve();
+}
+
+function store(
+  fs: MemoryFs,
+  extra: Partial<ConstructorParameters<typeof LocalDirStore>[1]> = {},
+): LocalDirStore {
+  return new LocalDirStore("/cache", { fs, sleep: noSleep, ...extra });
+}
+
+async function* chunked(bytes: Uint8Array): AsyncIterable<Uint8Array> {
+  for (let i = 0; i < bytes.length; i += 7) yield bytes.slice(i, i + 7);
+}
+
+Deno.test("LocalDirStore.put() then get() returns the bytes under their sha256, with the side-car facts", async () => {
+  const fs = new MemoryFs();
+  const s = store(fs);
+  const bytes = enc.encode("some wheel bytes");
+  const info = await s.put({ stream: chunked(bytes) }, {
+    filename: "Demo_Pkg-1.0-py3-none-any.whl",
+    url: "https://u:secret@files.example/demo.whl",
+  });
+  assert.equal(info.sha256, sha256(bytes));
+  assert.equal(info.project, "demo-pkg");
+  assert.equal(info.url, "https://u:***@files.example/demo.whl");
+  const got = await s.get(info.sha256);
+  assert.equal(got.kind, "hit");
+  if (got.kind === "hit") {
+    assert.deepEqual(await fs.readFile(got.path), bytes);
+    assert.equal(got.info.filename, "Demo_Pkg-1.0-py3-none-any.whl");
+    assert.equal(got.path, `/cache/archives-v1/${info.sha256.slice(0, 2)}/${info.sha256}`);
+  }
+  assert.deepEqual((await s.list()).map((e) => e.sha256), [info.sha256]);
+});
+
+Deno.test("LocalDirStore.put() refuses bytes that do not match the expected hash and publishes nothing", async () => {
+  const fs = new MemoryFs();
+  const s = store(fs);
+  const expected = "a".repeat(64);
+  await assert.rejects(
+    s.put({ bytes: enc.encode("x") }, { sha256: expected, filename: "x-1.whl" }),
+    (e: unknown) =>
+      e instanceof CacheError && e.code === "hash-mismatch" && e.message.includes(expected),
+  );
+  assert.deepEqual(await s.list(), []);
+  assert.deepEqual([...fs.disk.files.keys()].filter((p) => p.includes(".tmp-")), []);
+});
+
+Deno.test("LocalDirStore.get() detects a corrupt entry by hash, removes it and reports a miss", async () => {
+  const fs = new MemoryFs();
+  const s = store(fs);
+  const info = await s.put({ bytes: enc.encode("good") });
+  const entry = fs.disk.files.get(s.pathOf(info.sha256));
+  assert.ok(entry);
+  entry.data = enc.encode("evil");
+  assert.deepEqual(await s.get(info.sha256), { kind: "miss", reason: "corrupt" });
+  assert.equal(await s.has(info.sha256), false);
+  // A later put of the right bytes repairs it.
+  await s.put({ bytes: enc.encode("good") }, { sha256: info.sha256 });
+  assert.equal((await s.get(info.sha256)).kind, "hit");
+});
+
+Deno.test("LocalDirStore rejects keys that are not sha256", async () => {
+  const s = store(new MemoryFs());
+  await assert.rejects(
+    s.get("../../etc/passwd"),
+    (e: unknown) => e instanceof CacheError && e.code === "invalid-key",
+  );
+  await assert.rejects(
+    s.delete("abc"),
+    (e: unknown) => e instanceof CacheError && e.code === "invalid-key",
+  );
+});
+
+Deno.test("LocalDirStore retries a rename that fails with EBUSY/EACCES/EPERM, then succeeds", async () => {
+  let failures = 0;
+  const delays: number[] = [];
+  const fs = new MemoryFs({
+    fault: (op) => {
+      if (op === "rename" && failures < 3) {
+        failures++;
+        return ["EBUSY", "EACCES", "EPERM"][failures - 1];
+      }
+      return undefined;
+    },
+  });
+  const s = new LocalDirStore("/cache", {
+    fs,
+    sleep: (ms) => {
+      delays.push(ms);
+      return Promise.resolve();
+    },
+  });
+  const info = await s.put({ bytes: enc.encode("held by antivirus") });
+  assert.equal(failures, 3);
+  assert.equal(delays.length, 3);
+  assert.ok(delays[0]! < delays[2]!, `back-off grows: ${delays}`);
+  assert.equal((await s.get(info.sha256)).kind, "hit");
+});
+
+Deno.test("LocalDirStore fails with a clear message when a rename keeps failing", async () => {
+  const fs = new MemoryFs({ fault: (op) => (op === "rename" ? "EBUSY" : undefined) });
+  const s = store(fs, { renameAttempts: 4 });
+  await assert.rejects(
+    s.put({ bytes: enc.encode("x") }),
+    (e: unknown) =>
+      e instanceof CacheError && e.code === "rename-failed" &&
+      /EBUSY after 4 attempts/.test(e.message) &&
+      /antivirus/.test(e.message),
+  );
+  assert.deepEqual([...fs.disk.files.keys()].filter((p) => p.includes(".tmp-")), []);
+});
+
+Deno.test("LocalDirStore.httpStorage() stores pages with metadata, keyed by URL", async () => {
+  const fs = new MemoryFs();
+  const s = store(fs);
+  const key = "https://pypi.example/simple/requests/";
+  const http = s.httpStorage<{ etag: string; storedAt?: number }>();
+  assert.equal(await http.get(key), undefined);
+  await http.put(key, enc.encode("<html>"), { etag: '"1"', storedAt: 5 });
+  await http.put(key, enc.encode("<html>v2"), { etag: '"2"' });
+  const got = await http.get(key);
+  assert.deepEqual(got?.meta, { etag: '"2"' });
+  assert.equal(new TextDecoder().decode(got?.body), "<html>v2");
+  assert.equal(await s.httpStorage().get("https://pypi.example/simple/other/"), undefined);
+  assert.equal(await s.httpStorage().delete(key), true);
+  assert.equal(await s.httpStorage().delete(key), false);
+});
+
+Deno.test("LocalDirStore.httpStorage() drops a torn page file instead of returning it", async () => {
+  const fs = new MemoryFs();
+  const s = store(fs);
+  const key = "https://pypi.example/simple/x/";
+  await s.httpStorage().put(key, enc.encode("body"), null);
+  const [path] = [...fs.disk.files.keys()].filter((p) => p.includes("/http-v1/"));
+  assert.ok(path);
+  fs.disk.files.get(path)!.data = enc.encode("WHC1\u0000\u0000\u0010");
+  assert.equal(await s.httpStorage().get(key), undefined);
+});
+
+Deno.test("LocalDirStore.clean(project) removes only that project's files and pages", async () => {
+  const s = store(new MemoryFs());
+  const a = await s.put({ bytes: enc.encode("a") }, { filename: "Foo.Bar-1.0-py3-none-any.whl" });
+  const b = await s.put({ bytes: enc.encode("b") }, { filename: "other-1.0.tar.gz" });
+  await s.httpStorage().put("https://i.example/simple/foo-bar/", enc.encode("p"), null);
+  await s.httpStorage().put("https://i.example/simple/other/", enc.encode("q"), null);
+  const report = await s.clean("FOO_bar");
+  assert.equal(report.removedFiles, 2);
+  assert.equal(await s.has(a.sha256), false);
+  assert.equal(await s.has(b.sha256), true);
+  assert.equal(await s.httpStorage().get("https://i.example/simple/foo-bar/"), undefined);
+  assert.ok(await s.httpStorage().get("https://i.example/simple/other/"));
+  const all = await s.clean();
+  assert.equal(all.removedFiles, 2);
+  assert.deepEqual(await s.stats(), {
+    root: "/cache",
+    entries: 0,
+    bytes: 0,
+    httpEntries: 0,
+    httpBytes: 0,
+    partialFiles: 0,
+    partialBytes: 0,
+  });
+});
+
+Deno.test("LocalDirStore.prune() removes stale temps, orphan side-cars and old partials, not fresh ones", async () => {
+  let now = 1_000_000;
+  const fs = new MemoryFs({ now: () => now });
+  const s = store(fs, { now: () => now, staleTempMs: 100, stalePartialMs: 1000 });
+  const kept = await s.put({ bytes: enc.encode("kept") });
+  await fs.mkdir("/cache/archives-v1/ab", { recursive: true });
+  for (
+    const p of [
+      "/cache/archives-v1/ab/.tmp-dead-x",
+      `/cache/archives-v1/ab/${"ab".repeat(32)}.json`,
+    ]
+  ) {
+    const f = await fs.open(p, "w");
+    await f.write(enc.encode("junk"));
+    await f.close();
+  }
+  await fs.mkdir("/cache/partial", { recursive: true });
+  await (await fs.open("/cache/partial/old.part", "w")).close();
+  now += 50;
+  assert.equal((await s.prune()).removedFiles, 0, "young files belong to live writers");
+  now += 100;
+  assert.equal((await s.prune()).removedFiles, 2);
+  now += 1000;
+  assert.equal((await s.prune()).removedFiles, 1);
+  assert.equal((await s.get(kept.sha256)).kind, "hit");
+});
+
+Deno.test("LocalDirStore.obtain() fetches once, then serves from the cache", async () => {
+  const fs = new MemoryFs();
+  const s = store(fs);
+  const bytes = enc.encode("remote wheel");
+  const calls: FetchRequest[] = [];
+  const strategy: FetchStrategy = {
+    async fetch(request: FetchRequest): Promise<FetchResult> {
+      calls.push(request);
+      const f = await fs.open(request.destination, "w");
+      await f.write(bytes);
+      await f.close();
+      return {
+        url: request.url,
+        path: request.destination,
+        sha256: sha256(bytes),
+        size: bytes.length,
+        resumedBytes: 0,
+        attempts: 1,
+      };
+    },
+  };
+  const request = {
+    url: "https://h/x-1.0-py3-none-any.whl",
+    sha256: sha256(bytes),
+    filename: "x-1.0-py3-none-any.whl",
+  };
+  await fs.mkdir("/cache/partial", { recursive: true });
+  const [first, again] = await Promise.all([
+    s.obtain(strategy, request),
+    s.obtain(strategy, request),
+  ]);
+  assert.equal(first.fetched, true);
+  assert.equal(again.sha256, first.sha256);
+  const third = await s.obtain(strategy, request);
+  assert.equal(third.fetched, false);
+  assert.equal(calls.length, 1);
+  assert.equal(third.project, "x");
+  assert.deepEqual(await fs.readFile(third.path), bytes);
+  assert.deepEqual([...fs.disk.files.keys()].filter((p) => p.startsWith("/cache/partial/")), []);
+});
+
+Deno.test("LocalDirStore.obtain() works on the real file system with a file:// source", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const bytes = enc.encode("file wheel");
+    await Deno.writeFile(`${dir}/src.whl`, bytes);
+    const s = new LocalDirStore(`${dir}/cache`);
+    const fetcher = new HttpFetchStrategy({ partialDir: s.partialDir });
+    const got = await s.obtain(fetcher, {
+      url: new URL(`file://${dir}/src.whl`).href,
+      sha256: sha256(bytes),
+    });
+    assert.deepEqual(await Deno.readFile(got.path), bytes);
+    assert.equal((await s.stats()).entries, 1);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// Persistence under crashes and concurrent writers.
+
+type Op =
+  | { kind: "put"; item: number; via: "bytes" | "stream" | "move" }
+  | { kind: "get"; item: number }
+  | { kind: "delete"; item: number }
+  | { kind: "prune" };
+
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant("put" as const),
+      item: fc.nat(3),
+      via: fc.constantFrom("bytes" as const, "stream" as const, "move" as const),
+    }),
+  },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant("get" as const), item: fc.nat(3) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("delete" as const), item: fc.nat(3) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("prune" as const) }) },
+);
+
+Deno.test("LocalDirStore survives crashes at every step and two interleaved writers without corruption", async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(fc.uint8Array({ minLength: 0, maxLength: 9000, size: "max" }), {
+        minLength: 4,
+        maxLength: 4,
+      }),
+      fc.array(opArb, { maxLength: 12 }),
+      fc.array(opArb, { maxLength: 12 }),
+      fc.option(fc.nat(150), { nil: undefined }),
+      fc.option(fc.nat(150), { nil: undefined }),
+      fc.array(fc.nat(3), { minLength: 16, maxLength: 16 }),
+      fc.array(fc.boolean(), { minLength: 16, maxLength: 16 }),
+      async (items, opsA, opsB, crashA, crashB, yields, busy) => {
+        const disk = new MemoryFs().disk;
+        const published = new Set<string>();
+        const deleteStarted = new Set<string>();
+        const hashes = items.map(sha256);
+        const clean = new MemoryFs({ disk });
+        let moveCounter = 0;
+
+        async function writer(ops: Op[], crashAt: number | undefined, salt: number): Promise<void> {
+          const fs = new MemoryFs({
+            disk,
+            ...(crashAt === undefined ? {} : { crashAt }),
+            yields: (step) => yields[(step + salt) % yields.length] ?? 0,
+            fault: (
+              op,
+              _path,
+              step,
+            ) => (op === "rename" && busy[(step * 7 + salt) % busy.length] ? "EBUSY" : undefined),
+          });
+          const s = new LocalDirStore("/cache", { fs, sleep: noSleep, renameAttempts: 20 });
+          for (const op of ops) {
+            try {
+              if (op.kind === "put") {
+                const bytes = items[op.item]!;
+                let info;
+                if (op.via === "move") {
+                  const path = `/cache/partial/src-${salt}-${moveCounter++}`;
+                  await fs.mkdir("/cache/partial", { recursive: true });
+                  const f = await fs.open(path, "w");
+                  await f.write(bytes);
+                  await f.close();
+                  info = await s.put({ path, move: true }, { sha256: hashes[op.item]! });
+                } else {
+                  info = await s.put(op.via === "bytes" ? { bytes } : { stream: chunked(bytes) });
+                }
+                assert.equal(info.sha256, hashes[op.item]);
+                published.add(info.sha256);
+              } else if (op.kind === "get") {
+                const got = await s.get(hashes[op.item]!);
+                if (got.kind === "hit") {
+                  const bytes = await clean.readFile(got.path).catch(() => undefined);
+                  // A concurrent delete may have removed it; if bytes are there they are right.
+                  if (bytes) assert.equal(sha256(bytes), hashes[op.item]);
+                } else {
+                  assert.equal(got.reason, "absent");
+                }
+              } else if (op.kind === "delete") {
+                deleteStarted.add(hashes[op.item]!);
+                await s.delete(hashes[op.item]!);
+              } else {
+                await s.prune();
+              }
+            } catch (e) {
+              if (fs.crashed) return;
+              throw e;
+            }
+          }
+        }
+
+        await Promise.all([writer(opsA, crashA, 0), writer(opsB, crashB, 5)]);
+
+        // After a restart: every entry is whole and right, and none is a temp or partial file.
+        const s = new LocalDirStore("/cache", { fs: clean, sleep: noSleep });
+        const listed = await s.list();
+        for (const entry of listed) {
+          assert.ok(!entry.sha256.startsWith("."));
+          assert.equal(sha256(await clean.readFile(s.pathOf(entry.sha256))), entry.sha256);
+          assert.ok(hashes.includes(entry.sha256), "only put bytes become entries");
+        }
+        // Nothing published before a crash is lost (unless someone deleted it).
+        for (const sha of published) {
+          if (deleteStarted.has(sha)) continue;
+          assert.equal((await s.get(sha)).kind, "hit", `published ${sha} was lost`);
+        }
+        // Puts are idempotent.
+        const before = (await s.list()).length;
+        const again = await s.put({ bytes: items[0]! });
+        const again2 = await s.put({ bytes: items[0]! });
+        assert.deepEqual(again.sha256, again2.sha256);
+        assert.ok((await s.list()).length <= before + 1);
+        // Leftovers of crashed writers are swept once stale.
+        const later = new LocalDirStore("/cache", {
+          fs: clean,
+          sleep: noSleep,
+          now: () => Date.now() + 1e10,
+        });
+        await later.prune();
+        const leftovers = [...disk.files.keys()].filter((p) =>
+          p.includes(".tmp-") || p.startsWith("/cache/partial/")
+        );
+        assert.deepEqual(leftovers, []);
+        void CrashError;
+      },
+    ),
+    { numRuns: 250 },
+  );
+});

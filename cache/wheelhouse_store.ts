@@ -1,0 +1,628 @@
+/**
+ * The wheelhouse: a flat directory of `.whl`/sdist files usable as-is by
+ * `pip install --no-index --find-links DIR` and `uv pip install --find-links DIR`, with an
+ * `index.html` find-links page, optionally a PEP 503 `simple/` tree, and a `manifest.json` of
+ * every file (sha256, size, redacted source URL, the targets it serves).
+ *
+ * Planning is pure ({@linkcode planWheelhouse}); {@linkcode WheelhouseStore.sync} applies a plan:
+ * good files stay, bad ones are replaced, new ones come from the cache by hard link (a copy across
+ * file systems) or are fetched.
+ *
+ * @module
+ */
+
+import { basename, join } from "node:path";
+import { nodeFs } from "../fetcher/node_fs.ts";
+import { redactUrl } from "../fetcher/redact.ts";
+import type { FetchStrategy, FileSystem } from "../fetcher/types.ts";
+import { parseDistFilename } from "../pep/filename.ts";
+import { normalizeName } from "../pep/name.ts";
+import {
+  errorCode,
+  hashStream,
+  isNotFound,
+  renameWithRetry,
+  tempName,
+  writeAtomic,
+} from "./_atomic.ts";
+import type { LocalDirStore } from "./local_dir_store.ts";
+import { CacheError } from "./types.ts";
+
+/** A file the wheelhouse must contain. */
+export interface WantedFile {
+  filename: string;
+  /** Lowercase hex sha256 (from the index or the download). */
+  sha256: string;
+  url: string;
+  size?: number;
+  /** Project name; inferred from the filename when omitted. */
+  project?: string;
+  /** `Requires-Python` of the file, repeated in the index pages. */
+  requiresPython?: string;
+  /** Names of the targets (platforms) this file serves. */
+  targets?: string[];
+}
+
+/** What is on disk for one file name (sha256 known from the manifest or by hashing). */
+export interface PresentFile {
+  size: number;
+  sha256?: string;
+}
+
+/** One step of a plan. */
+export type WheelhouseAction =
+  /** The file is there and good. */
+  | { kind: "keep"; file: WantedFile }
+  /** The cache holds it: hard-link (or copy) it in; `replace` when a bad file is in the way. */
+  | { kind: "link"; file: WantedFile; replace: boolean }
+  /** Download it. */
+  | { kind: "fetch"; file: WantedFile; replace: boolean };
+
+/** Output of {@linkcode planWheelhouse}. */
+export interface WheelhousePlan {
+  actions: WheelhouseAction[];
+  /** Files in the directory that no wanted file names (left alone unless pruned). */
+  extra: string[];
+}
+
+/** One line of `manifest.json`. */
+export interface ManifestEntry {
+  filename: string;
+  project: string;
+  sha256: string;
+  size: number;
+  /** Source URL, credentials redacted. */
+  url: string;
+  targets: string[];
+  requiresPython?: string;
+}
+
+/** `manifest.json`. */
+export interface Manifest {
+  version: 1;
+  generator: string;
+  files: ManifestEntry[];
+}
+
+const MANIFEST = "manifest.json";
+const INDEX = "index.html";
+const SIMPLE = "simple";
+const PARTIAL = ".wheelhouse-partial";
+const ARCHIVE = /\.(whl|tar\.gz|zip|tar\.bz2|tar\.xz|tgz|tar)$/i;
+
+function projectOf(file: WantedFile): string {
+  if (file.project !== undefined) return normalizeName(file.project);
+  try {
+    return parseDistFilename(file.filename).normalizedName;
+  } catch {
+    // Not a standard name: the part before the first dash is the best guess for grouping.
+    return normalizeName(file.filename.split("-", 1)[0] ?? file.filename);
+  }
+}
+
+function checkFilename(filename: string): void {
+  if (
+    filename === "" || filename !== basename(filename) || filename.startsWith(".") ||
+    /[\\/\0]/.test(filename)
+  ) {
+    throw new CacheError(
+      "conflict",
+      `Cannot put "${filename}" in a wheelhouse: not a plain file name`,
+    );
+  }
+}
+
+/**
+ * Decides what to do for each wanted file, given what is already in the directory and which
+ * hashes the cache holds. Pure.
+ *
+ * @param wanted The files the wheelhouse must contain.
+ * @param state Files present (by name) and hashes the cache holds.
+ * @returns Actions in file-name order, and the names present but not wanted.
+ * @throws {CacheError} With code `conflict` when one name is wanted with two different hashes, or
+ * a name is not a plain file name.
+ * @example
+ * ```ts
+ * import { planWheelhouse } from "./wheelhouse_store.ts";
+ * const a = { filename: "a-1.0-py3-none-any.whl", sha256: "a".repeat(64), url: "https://x/a" };
+ * const b = { filename: "b-1.0-py3-none-any.whl", sha256: "b".repeat(64), url: "https://x/b" };
+ * const plan = planWheelhouse([a, b], {
+ *   present: new Map([[a.filename, { size: 1, sha256: "a".repeat(64) }], ["old.whl", { size: 1 }]]),
+ *   cached: new Set(["b".repeat(64)]),
+ * });
+ * if (plan.actions.map((x) => x.kind).join() !== "keep,link") throw new Error();
+ * if (plan.extra.join() !== "old.whl") throw new Error();
+ * ```
+ */
+export function planWheelhouse(
+  wanted: readonly WantedFile[],
+  state: { present: ReadonlyMap<string, PresentFile>; cached: ReadonlySet<string> },
+): WheelhousePlan {
+  const byName = new Map<string, WantedFile>();
+  for (const file of wanted) {
+    checkFilename(file.filename);
+    const sha256 = file.sha256.toLowerCase();
+    const seen = byName.get(file.filename);
+    if (seen && seen.sha256.toLowerCase() !== sha256) {
+      throw new CacheError(
+        "conflict",
+        `Cannot build the wheelhouse: "${file.filename}" is wanted with two different hashes (${seen.sha256} from ${
+          redactUrl(seen.url)
+        }, ${sha256} from ${redactUrl(file.url)})`,
+      );
+    }
+    if (seen) {
+      // The same file serving several targets: merge the target lists.
+      const targets = [...new Set([...(seen.targets ?? []), ...(file.targets ?? [])])];
+      byName.set(file.filename, { ...seen, targets });
+    } else {
+      byName.set(file.filename, { ...file, sha256 });
+    }
+  }
+  const actions: WheelhouseAction[] = [];
+  for (const name of [...byName.keys()].sort()) {
+    const file = byName.get(name)!;
+    const present = state.present.get(name);
+    const good = present !== undefined && present.sha256 === file.sha256 &&
+      (file.size === undefined || present.size === file.size);
+    if (good) {
+      actions.push({ kind: "keep", file });
+      continue;
+    }
+    const replace = present !== undefined;
+    actions.push({ kind: state.cached.has(file.sha256) ? "link" : "fetch", file, replace });
+  }
+  const extra = [...state.present.keys()].filter((name) => !byName.has(name)).sort();
+  return { actions, extra };
+}
+
+/**
+ * Escapes text for HTML element content and double-quoted attribute values.
+ *
+ * @param text Any text.
+ * @returns The text with `& < > " '` escaped.
+ * @example
+ * ```ts
+ * import { escapeHtml } from "./wheelhouse_store.ts";
+ * if (escapeHtml(`<a href="x">&'`) !== "&lt;a href=&quot;x&quot;&gt;&amp;&#39;") throw new Error();
+ * ```
+ */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
+}
+
+const HTML_ESCAPES: Record<string, string> = {
+  "&": "&amp;",
+  "<": "&lt;",
+  ">": "&gt;",
+  '"': "&quot;",
+  "'": "&#39;",
+};
+
+function anchor(href: string, entry: ManifestEntry): string {
+  const attrs = [`href="${escapeHtml(`${href}#sha256=${entry.sha256}`)}"`];
+  if (entry.requiresPython !== undefined) {
+    attrs.push(`data-requires-python="${escapeHtml(entry.requiresPython)}"`);
+  }
+  return `    <a ${attrs.join(" ")}>${escapeHtml(entry.filename)}</a><br>`;
+}
+
+function page(title: string, lines: string[]): string {
+  return [
+    "<!DOCTYPE html>",
+    "<html>",
+    "  <head>",
+    '    <meta name="pypi:repository-version" content="1.0">',
+    `    <title>${escapeHtml(title)}</title>`,
+    "  </head>",
+    "  <body>",
+    `    <h1>${escapeHtml(title)}</h1>`,
+    ...lines,
+    "  </body>",
+    "</html>",
+    "",
+  ].join("\n");
+}
+
+/**
+ * The flat find-links page listing every file with its `#sha256=` fragment.
+ *
+ * @param entries Manifest entries.
+ * @returns HTML text.
+ * @example
+ * ```ts
+ * import { renderFindLinksPage } from "./wheelhouse_store.ts";
+ * const html = renderFindLinksPage([{
+ *   filename: "a-1.0+local-py3-none-any.whl", project: "a", sha256: "0".repeat(64), size: 1,
+ *   url: "https://x/a", targets: [], requiresPython: ">=3.8",
+ * }]);
+ * if (!html.includes(`href="a-1.0%2Blocal-py3-none-any.whl#sha256=${"0".repeat(64)}"`)) throw new Error();
+ * if (!html.includes('data-requires-python="&gt;=3.8"')) throw new Error();
+ * ```
+ */
+export function renderFindLinksPage(entries: readonly ManifestEntry[]): string {
+  const sorted = [...entries].sort((a, b) => a.filename.localeCompare(b.filename));
+  return page("Links", sorted.map((e) => anchor(encodeURIComponent(e.filename), e)));
+}
+
+/**
+ * A PEP 503 tree over the flat files: `simple/index.html` lists projects, and
+ * `simple/<project>/index.html` links to `../../<file>` so any static server can serve the
+ * directory as an index.
+ *
+ * @param entries Manifest entries.
+ * @returns Relative paths (POSIX separators) to HTML text.
+ * @example
+ * ```ts
+ * import { renderSimpleTree } from "./wheelhouse_store.ts";
+ * const tree = renderSimpleTree([{
+ *   filename: "Foo_Bar-1.0.tar.gz", project: "foo-bar", sha256: "1".repeat(64), size: 1, url: "u", targets: [],
+ * }]);
+ * if (!tree.get("simple/index.html")?.includes('href="foo-bar/"')) throw new Error();
+ * if (!tree.get("simple/foo-bar/index.html")?.includes('href="../../Foo_Bar-1.0.tar.gz#sha256=')) throw new Error();
+ * ```
+ */
+export function renderSimpleTree(entries: readonly ManifestEntry[]): Map<string, string> {
+  const byProject = new Map<string, ManifestEntry[]>();
+  for (const entry of entries) {
+    const list = byProject.get(entry.project) ?? [];
+    list.push(entry);
+    byProject.set(entry.project, list);
+  }
+  const projects = [...byProject.keys()].sort();
+  const out = new Map<string, string>();
+  out.set(
+    `${SIMPLE}/index.html`,
+    page(
+      "Simple index",
+      projects.map((p) =>
+        `    <a href="${escapeHtml(`${encodeURIComponent(p)}/`)}">${escapeHtml(p)}</a><br>`
+      ),
+    ),
+  );
+  for (const project of projects) {
+    const files = byProject.get(project)!.sort((a, b) => a.filename.localeCompare(b.filename));
+    out.set(
+      `${SIMPLE}/${project}/index.html`,
+      page(
+        `Links for ${project}`,
+        files.map((e) => anchor(`../../${encodeURIComponent(e.filename)}`, e)),
+      ),
+    );
+  }
+  return out;
+}
+
+/**
+ * Reads a manifest, tolerating absence and damage (an unreadable manifest is treated as empty, so
+ * every file gets re-hashed).
+ *
+ * @param text The manifest text.
+ * @returns The manifest, or undefined when it is not one.
+ * @example
+ * ```ts
+ * import { parseManifest } from "./wheelhouse_store.ts";
+ * if (parseManifest("{ nope") !== undefined) throw new Error();
+ * if (parseManifest('{"version":1,"generator":"w","files":[]}')?.files.length !== 0) throw new Error();
+ * ```
+ */
+export function parseManifest(text: string): Manifest | undefined {
+  try {
+    const raw: unknown = JSON.parse(text);
+    if (typeof raw !== "object" || raw === null) return undefined;
+    const m = raw as Record<string, unknown>;
+    if (m.version !== 1 || !Array.isArray(m.files)) return undefined;
+    const files: ManifestEntry[] = [];
+    for (const f of m.files as unknown[]) {
+      if (typeof f !== "object" || f === null) continue;
+      const e = f as Record<string, unknown>;
+      if (
+        typeof e.filename !== "string" || typeof e.sha256 !== "string" || typeof e.size !== "number"
+      ) continue;
+      const entry: ManifestEntry = {
+        filename: e.filename,
+        project: typeof e.project === "string" ? e.project : "",
+        sha256: e.sha256,
+        size: e.size,
+        url: typeof e.url === "string" ? e.url : "",
+        targets: Array.isArray(e.targets)
+          ? e.targets.filter((t): t is string => typeof t === "string")
+          : [],
+      };
+      if (typeof e.requiresPython === "string") entry.requiresPython = e.requiresPython;
+      files.push(entry);
+    }
+    return { version: 1, generator: typeof m.generator === "string" ? m.generator : "", files };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Options of {@linkcode WheelhouseStore}. */
+export interface WheelhouseStoreOptions {
+  /** File system. Defaults to the real one. */
+  fs?: FileSystem;
+  /** Waits between rename retries. */
+  sleep?: (ms: number) => Promise<void>;
+  /** Randomness for temp names. */
+  random?: () => number;
+}
+
+/** Options of {@linkcode WheelhouseStore.sync}. */
+export interface SyncOptions {
+  /** Where downloads go; without a cache they are fetched straight into the directory. */
+  fetcher?: FetchStrategy;
+  /** The cache to take files from and to fill (by hard link). */
+  cache?: LocalDirStore;
+  /** Also write the PEP 503 `simple/` tree. */
+  simple?: boolean;
+  /** Hash every present file instead of trusting the manifest for files whose size matches. */
+  verify?: boolean;
+  /** Remove files that the previous manifest listed but that are no longer wanted. */
+  prune?: boolean;
+  signal?: AbortSignal;
+}
+
+/** What {@linkcode WheelhouseStore.sync} did. */
+export interface SyncReport {
+  kept: string[];
+  linked: string[];
+  copied: string[];
+  fetched: string[];
+  /** Bad files that were replaced. */
+  replaced: string[];
+  /** Old files removed by `prune`. */
+  removed: string[];
+  manifest: Manifest;
+}
+
+/**
+ * A flat wheelhouse directory.
+ *
+ * @example
+ * ```ts
+ * import { WheelhouseStore } from "./wheelhouse_store.ts";
+ * import { LocalDirStore } from "./local_dir_store.ts";
+ * const root = await Deno.makeTempDir();
+ * const cache = new LocalDirStore(`${root}/cache`);
+ * const info = await cache.put({ bytes: new TextEncoder().encode("w") }, { filename: "a-1.0-py3-none-any.whl" });
+ * const house = new WheelhouseStore(`${root}/wh`);
+ * const report = await house.sync([
+ *   { filename: "a-1.0-py3-none-any.whl", sha256: info.sha256, url: "https://x/a.whl", targets: ["linux"] },
+ * ], { cache });
+ * if (report.linked.length + report.copied.length !== 1) throw new Error();
+ * if (!(await Deno.readTextFile(`${root}/wh/index.html`)).includes("a-1.0-py3-none-any.whl#sha256=")) throw new Error();
+ * await Deno.remove(root, { recursive: true });
+ * ```
+ */
+export class WheelhouseStore {
+  #dir: string;
+  #fs: FileSystem;
+  #sleep: (ms: number) => Promise<void>;
+  #random: () => number;
+
+  /**
+   * @param dir The wheelhouse directory (created when needed).
+   * @param options Injected effects.
+   */
+  constructor(dir: string, options: WheelhouseStoreOptions = {}) {
+    this.#dir = dir;
+    this.#fs = options.fs ?? nodeFs;
+    this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.#random = options.random ?? Math.random;
+  }
+
+  /** The wheelhouse directory. */
+  get dir(): string {
+    return this.#dir;
+  }
+
+  #atomic(): { fs: FileSystem; sleep: (ms: number) => Promise<void>; random: () => number } {
+    return { fs: this.#fs, sleep: this.#sleep, random: this.#random };
+  }
+
+  /** The manifest on disk, or undefined when absent or unreadable. */
+  async readManifest(): Promise<Manifest | undefined> {
+    try {
+      return parseManifest(
+        new TextDecoder().decode(await this.#fs.readFile(join(this.#dir, MANIFEST))),
+      );
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw new CacheError("io", `Cannot read ${join(this.#dir, MANIFEST)}: ${String(e)}`, {
+        cause: e,
+      });
+    }
+  }
+
+  /**
+   * The archives present in the directory, with their sha256 when the manifest vouches for them
+   * (same size) or, with `verify`, always by hashing.
+   *
+   * @param options `verify: true` hashes every file.
+   */
+  async scan(options: { verify?: boolean } = {}): Promise<Map<string, PresentFile>> {
+    const manifest = new Map((await this.readManifest())?.files.map((f) => [f.filename, f]) ?? []);
+    let names: string[];
+    try {
+      names = await this.#fs.readdir(this.#dir);
+    } catch (e) {
+      if (isNotFound(e)) return new Map();
+      throw new CacheError("io", `Cannot list ${this.#dir}: ${String(e)}`, { cause: e });
+    }
+    const present = new Map<string, PresentFile>();
+    for (const name of names) {
+      if (name.startsWith(".") || !ARCHIVE.test(name)) continue;
+      const path = join(this.#dir, name);
+      const st = await this.#fs.stat(path).catch(() => undefined);
+      if (!st?.isFile) continue;
+      const listed = manifest.get(name);
+      if (!options.verify && listed && listed.size === st.size) {
+        present.set(name, { size: st.size, sha256: listed.sha256 });
+      } else {
+        present.set(name, await hashStream(this.#fs.read(path)));
+      }
+    }
+    return present;
+  }
+
+  /**
+   * Makes the directory hold exactly the wanted files (plus untouched extras), then writes the
+   * manifest, `index.html` and, on request, the `simple/` tree. Every file is published by rename,
+   * so pip never sees half a file.
+   *
+   * @param wanted The files.
+   * @param options Where files come from, and what to write.
+   * @throws {CacheError} On conflicts, missing sources (no cache and no fetcher) or I/O failures.
+   * @throws {FetchError} When a download fails.
+   */
+  async sync(wanted: readonly WantedFile[], options: SyncOptions = {}): Promise<SyncReport> {
+    await this.#fs.mkdir(this.#dir, { recursive: true });
+    const present = await this.scan(options.verify ? { verify: true } : {});
+    const cached = new Set<string>();
+    if (options.cache) {
+      for (const file of wanted) {
+        if (await options.cache.has(file.sha256.toLowerCase())) {
+          cached.add(file.sha256.toLowerCase());
+        }
+      }
+    }
+    const plan = planWheelhouse(wanted, { present, cached });
+    const report: SyncReport = {
+      kept: [],
+      linked: [],
+      copied: [],
+      fetched: [],
+      replaced: [],
+      removed: [],
+      manifest: { version: 1, generator: "wheelhouse", files: [] },
+    };
+    const entries: ManifestEntry[] = new Array(plan.actions.length);
+    const apply = async (action: WheelhouseAction, index: number): Promise<void> => {
+      options.signal?.throwIfAborted();
+      const { file } = action;
+      const target = join(this.#dir, file.filename);
+      if (action.kind === "keep") {
+        report.kept.push(file.filename);
+      } else {
+        let source: string | undefined;
+        if (action.kind === "link" && options.cache) {
+          const hit = await options.cache.get(file.sha256);
+          if (hit.kind === "hit") source = hit.path;
+        }
+        if (source === undefined && options.cache && options.fetcher) {
+          const got = await options.cache.obtain(options.fetcher, {
+            url: file.url,
+            sha256: file.sha256,
+            filename: file.filename,
+            ...(file.size === undefined ? {} : { size: file.size }),
+            ...(file.project === undefined ? {} : { project: file.project }),
+          }, options.signal === undefined ? {} : { signal: options.signal });
+          source = got.path;
+          if (got.fetched) report.fetched.push(file.filename);
+        }
+        if (source !== undefined) {
+          const how = await this.#linkIn(source, target);
+          if (!report.fetched.includes(file.filename)) {
+            (how === "link" ? report.linked : report.copied).push(file.filename);
+          }
+        } else if (options.fetcher) {
+          await options.fetcher.fetch({
+            url: file.url,
+            destination: target,
+            sha256: file.sha256,
+            ...(file.size === undefined ? {} : { size: file.size }),
+          }, options.signal === undefined ? {} : { signal: options.signal });
+          report.fetched.push(file.filename);
+        } else {
+          throw new CacheError(
+            "not-found",
+            `Cannot add "${file.filename}" to the wheelhouse: the cache does not hold sha256 ${file.sha256} and no fetcher was given`,
+          );
+        }
+        if (action.replace) report.replaced.push(file.filename);
+      }
+      const size = action.kind === "keep"
+        ? present.get(file.filename)!.size
+        : (await this.#fs.stat(target)).size;
+      const entry: ManifestEntry = {
+        filename: file.filename,
+        project: projectOf(file),
+        sha256: file.sha256,
+        size,
+        url: redactUrl(file.url),
+        targets: [...(file.targets ?? [])].sort(),
+      };
+      if (file.requiresPython !== undefined) entry.requiresPython = file.requiresPython;
+      entries[index] = entry;
+    };
+    // Transfers are bounded by the fetcher's own limits; this bounds open files for links.
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < plan.actions.length) {
+        const index = next++;
+        try {
+          await apply(plan.actions[index]!, index);
+        } catch (e) {
+          next = plan.actions.length; // The first failure stops the other workers.
+          throw e;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(16, plan.actions.length) }, worker));
+    report.manifest.files = entries;
+    for (
+      const list of [report.kept, report.linked, report.copied, report.fetched, report.replaced]
+    ) list.sort();
+    if (options.prune) {
+      const previous = new Set((await this.readManifest())?.files.map((f) => f.filename) ?? []);
+      for (const name of plan.extra) {
+        if (!previous.has(name)) continue;
+        await this.#fs.rm(join(this.#dir, name));
+        report.removed.push(name);
+      }
+    }
+    await this.#writeIndexes(report.manifest, options.simple ?? false);
+    await this.#fs.rm(join(this.#dir, PARTIAL), { recursive: true });
+    return report;
+  }
+
+  async #linkIn(source: string, target: string): Promise<"link" | "copy"> {
+    const temp = tempName(target, this.#random);
+    let how: "link" | "copy" = "link";
+    try {
+      try {
+        await this.#fs.link(source, temp);
+      } catch (e) {
+        // EXDEV: another file system; EPERM/ENOTSUP/EMLINK: no hard links here (FAT, some mounts).
+        if (!["EXDEV", "EPERM", "ENOTSUP", "EMLINK", "EOPNOTSUPP"].includes(errorCode(e) ?? "")) {
+          throw e;
+        }
+        how = "copy";
+        await this.#fs.copyFile(source, temp);
+      }
+      await renameWithRetry(temp, target, this.#atomic());
+      return how;
+    } catch (e) {
+      await this.#fs.rm(temp).catch(() => {});
+      if (e instanceof CacheError) throw e;
+      throw new CacheError("io", `Cannot add ${basename(target)} to the wheelhouse: ${String(e)}`, {
+        cause: e,
+      });
+    }
+  }
+
+  async #writeIndexes(manifest: Manifest, simple: boolean): Promise<void> {
+    const enc = new TextEncoder();
+    const write = (name: string, text: string): Promise<unknown> =>
+      writeAtomic(join(this.#dir, ...name.split("/")), enc.encode(text), this.#atomic());
+    await write(MANIFEST, `${JSON.stringify(manifest, null, 2)}\n`);
+    await write(INDEX, renderFindLinksPage(manifest.files));
+    if (simple) {
+      const tree = renderSimpleTree(manifest.files);
+      // Pages of projects no longer present must not linger.
+      await this.#fs.rm(join(this.#dir, SIMPLE), { recursive: true });
+      for (const [name, text] of tree) await write(name, text);
+    }
+  }
+}

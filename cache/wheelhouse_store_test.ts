@@ -1,0 +1,282 @@
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import fc from "fast-check";
+import { MemoryFs } from "../fetcher/memory_fs.ts";
+import type { FetchRequest, FetchResult, FetchStrategy } from "../fetcher/types.ts";
+import { LocalDirStore } from "./local_dir_store.ts";
+import { CacheError } from "./types.ts";
+import {
+  escapeHtml,
+  parseManifest,
+  planWheelhouse,
+  renderFindLinksPage,
+  renderSimpleTree,
+  type WantedFile,
+  WheelhouseStore,
+} from "./wheelhouse_store.ts";
+
+const enc = new TextEncoder();
+
+function sha256(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+const hexArb = fc.constantFrom("a", "b", "c", "d").map((c) => c.repeat(64));
+const nameArb = fc.constantFrom(
+  "a-1.0-py3-none-any.whl",
+  "b-2.0.tar.gz",
+  "c-1.0-cp312-cp312-manylinux_2_17_x86_64.whl",
+  "d-0.1.zip",
+);
+
+Deno.test("planWheelhouse() keeps good files, links cached ones, fetches the rest, and lists extras", () => {
+  fc.assert(
+    fc.property(
+      fc.uniqueArray(fc.record({ filename: nameArb, sha256: hexArb }), {
+        selector: (f) => f.filename,
+      }),
+      fc.array(
+        fc.tuple(
+          fc.oneof(nameArb, fc.constant("old-0.1-py3-none-any.whl")),
+          fc.option(hexArb, { nil: undefined }),
+        ),
+      ),
+      fc.array(hexArb),
+      (files, presentList, cachedList) => {
+        const wanted: WantedFile[] = files.map((f) => ({ ...f, url: `https://x/${f.filename}` }));
+        const present = new Map<string, { size: number; sha256?: string }>(
+          presentList.map(([n, h]) => [n, h === undefined ? { size: 1 } : { size: 1, sha256: h }]),
+        );
+        const cached = new Set(cachedList);
+        const plan = planWheelhouse(wanted, { present, cached });
+        assert.deepEqual(
+          plan.actions.map((a) => a.file.filename),
+          wanted.map((w) => w.filename).sort(),
+        );
+        for (const action of plan.actions) {
+          const p = present.get(action.file.filename);
+          const good = p?.sha256 === action.file.sha256;
+          if (action.kind === "keep") assert.ok(good);
+          else {
+            assert.ok(!good);
+            assert.equal(action.kind, cached.has(action.file.sha256) ? "link" : "fetch");
+            assert.equal(action.replace, p !== undefined);
+          }
+        }
+        assert.deepEqual(
+          plan.extra,
+          [...present.keys()].filter((n) => !files.some((f) => f.filename === n)).sort(),
+        );
+      },
+    ),
+  );
+});
+
+Deno.test("planWheelhouse() merges targets of one file and rejects one name with two hashes", () => {
+  const f = { filename: "a-1.0-py3-none-any.whl", sha256: "a".repeat(64), url: "https://x/a" };
+  const plan = planWheelhouse(
+    [{ ...f, targets: ["linux"] }, { ...f, targets: ["macos", "linux"] }],
+    {
+      present: new Map(),
+      cached: new Set(),
+    },
+  );
+  assert.equal(plan.actions.length, 1);
+  assert.deepEqual(plan.actions[0]?.file.targets, ["linux", "macos"]);
+  assert.throws(
+    () =>
+      planWheelhouse([f, { ...f, sha256: "b".repeat(64), url: "https://u:pw@y/a" }], {
+        present: new Map(),
+        cached: new Set(),
+      }),
+    (e: unknown) => e instanceof CacheError && e.code === "conflict" && !e.message.includes("pw"),
+  );
+  assert.throws(
+    () =>
+      planWheelhouse([{ ...f, filename: "../evil.whl" }], {
+        present: new Map(),
+        cached: new Set(),
+      }),
+    (e: unknown) => e instanceof CacheError && e.code === "conflict",
+  );
+});
+
+Deno.test("escapeHtml() leaves no markup characters and round-trips", () => {
+  fc.assert(
+    fc.property(fc.string(), (text) => {
+      const escaped = escapeHtml(text);
+      assert.ok(!/[<>"']/.test(escaped));
+      const back = escaped.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"')
+        .replace(/&#39;/g, "'").replace(/&amp;/g, "&");
+      assert.equal(back, text);
+    }),
+  );
+});
+
+Deno.test("renderFindLinksPage() links every file once with its sha256 fragment, escaped", () => {
+  const entries = [
+    {
+      filename: "x-1.0+a&b-py3-none-any.whl",
+      project: "x",
+      sha256: "e".repeat(64),
+      size: 3,
+      url: "u",
+      targets: [],
+      requiresPython: '>=3.8,!="3.9"',
+    },
+    {
+      filename: "y-1.0.tar.gz",
+      project: "y",
+      sha256: "f".repeat(64),
+      size: 3,
+      url: "u",
+      targets: [],
+    },
+  ];
+  const html = renderFindLinksPage(entries);
+  assert.ok(html.includes(`href="x-1.0%2Ba%26b-py3-none-any.whl#sha256=${"e".repeat(64)}"`));
+  assert.ok(html.includes(">x-1.0+a&amp;b-py3-none-any.whl</a>"));
+  assert.ok(html.includes('data-requires-python="&gt;=3.8,!=&quot;3.9&quot;"'));
+  assert.equal(html.match(/<a /g)?.length, 2);
+  const tree = renderSimpleTree(entries);
+  assert.deepEqual([...tree.keys()].sort(), [
+    "simple/index.html",
+    "simple/x/index.html",
+    "simple/y/index.html",
+  ]);
+});
+
+function fakeFetcher(fs: MemoryFs, files: Map<string, Uint8Array>, calls: string[]): FetchStrategy {
+  return {
+    async fetch(request: FetchRequest): Promise<FetchResult> {
+      calls.push(request.url);
+      const bytes = files.get(request.url);
+      if (!bytes) throw new Error(`no ${request.url}`);
+      const f = await fs.open(request.destination, "w");
+      await f.write(bytes);
+      await f.close();
+      return {
+        url: request.url,
+        path: request.destination,
+        sha256: sha256(bytes),
+        size: bytes.length,
+        resumedBytes: 0,
+        attempts: 1,
+      };
+    },
+  };
+}
+
+Deno.test("WheelhouseStore.sync() is incremental: good files stay, bad ones are replaced, extras are left alone", async () => {
+  const fs = new MemoryFs();
+  const cache = new LocalDirStore("/cache", { fs });
+  await fs.mkdir("/cache/partial", { recursive: true });
+  const a = enc.encode("wheel a");
+  const b = enc.encode("sdist b");
+  const remote = new Map([["https://u:pw@x/a-1.0-py3-none-any.whl", a], [
+    "https://x/b-2.0.tar.gz",
+    b,
+  ]]);
+  const calls: string[] = [];
+  const fetcher = fakeFetcher(fs, remote, calls);
+  const wanted: WantedFile[] = [
+    {
+      filename: "a-1.0-py3-none-any.whl",
+      sha256: sha256(a),
+      url: "https://u:pw@x/a-1.0-py3-none-any.whl",
+      targets: ["linux"],
+    },
+    {
+      filename: "b-2.0.tar.gz",
+      sha256: sha256(b),
+      url: "https://x/b-2.0.tar.gz",
+      targets: ["linux", "macos"],
+    },
+  ];
+  const house = new WheelhouseStore("/wh", { fs });
+  await fs.mkdir("/wh", { recursive: true });
+  await (await fs.open("/wh/mine-0.1-py3-none-any.whl", "w")).close();
+
+  const first = await house.sync(wanted, { cache, fetcher, simple: true });
+  assert.deepEqual(first.fetched.sort(), ["a-1.0-py3-none-any.whl", "b-2.0.tar.gz"]);
+  assert.deepEqual(await fs.readFile("/wh/a-1.0-py3-none-any.whl"), a);
+  const manifest = parseManifest(new TextDecoder().decode(await fs.readFile("/wh/manifest.json")));
+  assert.deepEqual(
+    manifest?.files.map((f) => [f.filename, f.project, f.sha256, f.size, f.url, f.targets]),
+    [
+      [
+        "a-1.0-py3-none-any.whl",
+        "a",
+        sha256(a),
+        a.length,
+        "https://u:***@x/a-1.0-py3-none-any.whl",
+        ["linux"],
+      ],
+      ["b-2.0.tar.gz", "b", sha256(b), b.length, "https://x/b-2.0.tar.gz", ["linux", "macos"]],
+    ],
+  );
+  assert.ok(
+    new TextDecoder().decode(await fs.readFile("/wh/simple/b/index.html")).includes(
+      "../../b-2.0.tar.gz#sha256=",
+    ),
+  );
+
+  const second = await house.sync(wanted, { cache, fetcher });
+  assert.deepEqual(second.kept, ["a-1.0-py3-none-any.whl", "b-2.0.tar.gz"]);
+  assert.equal(calls.length, 2);
+
+  // A damaged file of the right size is caught with verify, and re-linked from the cache.
+  fs.disk.files.set("/wh/b-2.0.tar.gz", { data: enc.encode("sdist X"), mtimeMs: 0 });
+  const third = await house.sync(wanted, { cache, fetcher, verify: true });
+  assert.deepEqual(third.replaced, ["b-2.0.tar.gz"]);
+  assert.deepEqual(third.linked, ["b-2.0.tar.gz"]);
+  assert.deepEqual(await fs.readFile("/wh/b-2.0.tar.gz"), b);
+  assert.equal(calls.length, 2);
+  assert.ok(await fs.stat("/wh/mine-0.1-py3-none-any.whl"));
+
+  // Dropping b with prune removes it (it was ours), but never the user's own file.
+  const fourth = await house.sync(wanted.slice(0, 1), { cache, fetcher, prune: true });
+  assert.deepEqual(fourth.removed, ["b-2.0.tar.gz"]);
+  assert.ok(await fs.stat("/wh/mine-0.1-py3-none-any.whl"));
+  assert.deepEqual([...fs.disk.files.keys()].filter((p) => p.includes(".tmp-")), []);
+});
+
+Deno.test("WheelhouseStore.sync() without a cache fetches straight into the directory", async () => {
+  const fs = new MemoryFs();
+  const a = enc.encode("a");
+  const calls: string[] = [];
+  const house = new WheelhouseStore("/wh", { fs });
+  const report = await house.sync(
+    [{ filename: "a-1.0-py3-none-any.whl", sha256: sha256(a), url: "https://x/a" }],
+    { fetcher: fakeFetcher(fs, new Map([["https://x/a", a]]), calls) },
+  );
+  assert.deepEqual(report.fetched, ["a-1.0-py3-none-any.whl"]);
+  assert.deepEqual(await fs.readFile("/wh/a-1.0-py3-none-any.whl"), a);
+});
+
+Deno.test("WheelhouseStore.sync() says what is missing when it has neither cache entry nor fetcher", async () => {
+  const house = new WheelhouseStore("/wh", { fs: new MemoryFs() });
+  await assert.rejects(
+    house.sync([{
+      filename: "a-1.0-py3-none-any.whl",
+      sha256: "a".repeat(64),
+      url: "https://x/a",
+    }]),
+    (e: unknown) =>
+      e instanceof CacheError && e.code === "not-found" &&
+      e.message.includes("a-1.0-py3-none-any.whl"),
+  );
+});
+
+Deno.test("WheelhouseStore copies from the cache when hard links are not possible", async () => {
+  const fs = new MemoryFs({ fault: (op) => (op === "link" ? "EXDEV" : undefined) });
+  const cache = new LocalDirStore("/cache", { fs });
+  const a = enc.encode("a");
+  await cache.put({ bytes: a });
+  const report = await new WheelhouseStore("/wh", { fs }).sync(
+    [{ filename: "a-1.0-py3-none-any.whl", sha256: sha256(a), url: "https://x/a" }],
+    { cache },
+  );
+  assert.deepEqual(report.copied, ["a-1.0-py3-none-any.whl"]);
+  assert.deepEqual(await fs.readFile("/wh/a-1.0-py3-none-any.whl"), a);
+});

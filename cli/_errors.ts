@@ -1,0 +1,36 @@
+// Maps what went wrong to one clear paragraph and an exit code: 2 for bad usage or bad input
+// (the user must change the command or the file), 1 for everything that failed while working.
+import { UsageError } from "./_options.ts";
+import { InvalidTargetError } from "../pep/tags.ts";
+
+/** A problem with what the user gave us (a missing file, a bad lock): exit code 2. */
+export class InputError extends Error {
+  override name = "InputError";
+}
+
+/** A failure that has already been described to the user: exit code 1, message as is. */
+export class ReportedFailure extends Error {
+  override name = "ReportedFailure";
+}
+
+/** The exit code for an error: 2 for usage and input problems, 1 for failures while working. */
+export function exitCodeOf(e: unknown): number {
+  if (e instanceof UsageError || e instanceof InputError || e instanceof InvalidTargetError) {
+    return 2;
+  }
+  // Every parser in pep/ throws SyntaxError subclasses: bad requirements, files, locks, markers.
+  if (e instanceof SyntaxError) return 2;
+  return 1;
+}
+
+/** One paragraph for the user: the message, and the causes that add something. */
+export function describeError(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  let text = e.message;
+  let cause: unknown = e.cause;
+  for (let depth = 0; cause instanceof Error && depth < 3; depth++) {
+    if (!text.includes(cause.message)) text += `\n  caused by: ${cause.message}`;
+    cause = cause.cause;
+  }
+  return text;
+}

@@ -1,0 +1,171 @@
+// Gathers what to resolve from the command line, requirement files and pyproject.toml, merging
+// the index and binary options that pip lets requirement files carry.
+import { basename, resolve } from "node:path";
+import { parsePyproject, selectPyprojectRequirements } from "../pep/pyproject.ts";
+import { Requirement } from "../pep/requirement.ts";
+import { parseRequirementsFile, type RequirementsFile } from "../pep/requirements_file.ts";
+import type { DownloadOptions } from "./_options.ts";
+import { InputError } from "./_errors.ts";
+
+/** Everything a resolution needs from the user's inputs. */
+export interface Inputs {
+  requirements: Requirement[];
+  constraints: Requirement[];
+  /** Hashes pinned in requirement files (`--hash`), by normalised project name. */
+  hashes: Map<string, Set<string>>;
+  indexUrl: string | undefined;
+  extraIndexUrls: string[];
+  findLinks: string[];
+  noIndex: boolean;
+  pre: boolean;
+  onlyBinary: string[];
+  noBinary: string[];
+  preferBinary: boolean;
+  requireHashes: boolean;
+  /** Requires-Python of a pyproject, checked against each target. */
+  projectRequiresPython: string | undefined;
+}
+
+/** Reads text files for the input parsers. */
+export type ReadText = (path: string) => Promise<string>;
+
+/** Reads a file, turning "not found" and friends into one-line input errors. */
+export function readTextOrFail(read: ReadText): ReadText {
+  return async (path) => {
+    try {
+      return await read(path);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) {
+        throw new InputError(`Cannot read "${path}": no such file`);
+      }
+      if (e instanceof Deno.errors.IsADirectory) {
+        throw new InputError(`Cannot read "${path}": it is a directory`);
+      }
+      throw new InputError(`Cannot read "${path}": ${e instanceof Error ? e.message : e}`);
+    }
+  };
+}
+
+function parseArgRequirement(text: string): Requirement {
+  try {
+    return Requirement.parse(text);
+  } catch (e) {
+    if (e instanceof SyntaxError) {
+      throw new InputError(`Invalid requirement "${text}": ${e.message}`);
+    }
+    throw e;
+  }
+}
+
+function isPyproject(path: string): boolean {
+  return basename(path) === "pyproject.toml";
+}
+
+/**
+ * Collects requirements, constraints and options from arguments, `-r`, `-c` and `--project`.
+ *
+ * @throws {InputError} for unreadable files and invalid requirements on the command line.
+ * @throws {SyntaxError} subclasses from the file parsers, with file and line.
+ */
+export async function gatherInputs(
+  options: DownloadOptions,
+  cwd: string,
+  read: ReadText,
+  env: (name: string) => string | undefined,
+): Promise<Inputs> {
+  const readText = readTextOrFail(read);
+  const inputs: Inputs = {
+    requirements: options.requirements.map(parseArgRequirement),
+    constraints: [],
+    hashes: new Map(),
+    indexUrl: options.indexUrl,
+    extraIndexUrls: [...options.extraIndexUrls],
+    findLinks: options.findLinks.map((f) =>
+      /^[a-z][a-z0-9+.-]*:\/\//i.test(f) ? f : resolve(cwd, f)
+    ),
+    noIndex: options.noIndex,
+    pre: options.pre,
+    onlyBinary: [...options.onlyBinary],
+    noBinary: [...options.noBinary],
+    preferBinary: options.preferBinary,
+    requireHashes: options.requireHashes,
+    projectRequiresPython: undefined,
+  };
+  const pyprojects: string[] = [];
+  if (options.project !== undefined) {
+    pyprojects.push(resolve(cwd, options.project, "pyproject.toml"));
+  }
+  const envRecord: Record<string, string | undefined> = new Proxy({}, {
+    get: (_t, key) => typeof key === "string" ? env(key) : undefined,
+  });
+  for (const file of options.requirementFiles) {
+    const path = resolve(cwd, file);
+    if (isPyproject(path)) {
+      pyprojects.push(path);
+      continue;
+    }
+    const parsed = await parseRequirementsFile(path, {
+      reader: { readFile: readText },
+      env: envRecord,
+      cwd,
+    });
+    mergeFile(inputs, parsed, "requirements");
+  }
+  for (const file of options.constraintFiles) {
+    const parsed = await parseRequirementsFile(resolve(cwd, file), {
+      reader: { readFile: readText },
+      env: envRecord,
+      cwd,
+    });
+    mergeFile(inputs, parsed, "constraints");
+  }
+  for (const path of pyprojects) {
+    const project = parsePyproject(await readText(path), { path });
+    inputs.requirements.push(
+      ...selectPyprojectRequirements(project, {
+        extras: options.allExtras ? "all" : options.extras,
+        groups: options.groups,
+      }),
+    );
+    if (project.requiresPython !== undefined) {
+      inputs.projectRequiresPython = project.requiresPython.toString();
+    }
+  }
+  if (pyprojects.length === 0 && (options.extras.length > 0 || options.groups.length > 0)) {
+    throw new InputError(
+      "--extra and --group need a project: pass --project DIR or -r pyproject.toml",
+    );
+  }
+  return inputs;
+}
+
+function mergeFile(
+  inputs: Inputs,
+  file: RequirementsFile,
+  as: "requirements" | "constraints",
+): void {
+  const lines = as === "requirements"
+    ? file.requirements
+    : [...file.requirements, ...file.constraints];
+  for (const line of lines) {
+    (as === "requirements" ? inputs.requirements : inputs.constraints).push(line.requirement);
+    if (line.hashes.length > 0) {
+      const set = inputs.hashes.get(line.requirement.normalizedName) ?? new Set<string>();
+      for (const h of line.hashes) set.add(h.toLowerCase());
+      inputs.hashes.set(line.requirement.normalizedName, set);
+    }
+  }
+  if (as === "requirements") {
+    for (const line of file.constraints) inputs.constraints.push(line.requirement);
+  }
+  // pip: an index URL on the command line wins over the one in a file.
+  if (file.indexUrl !== undefined && inputs.indexUrl === undefined) inputs.indexUrl = file.indexUrl;
+  inputs.extraIndexUrls.push(...file.extraIndexUrls);
+  inputs.findLinks.push(...file.findLinks);
+  inputs.noIndex ||= file.noIndex;
+  inputs.pre ||= file.pre;
+  inputs.onlyBinary.push(...file.onlyBinary);
+  inputs.noBinary.push(...file.noBinary);
+  inputs.preferBinary ||= file.preferBinary;
+  inputs.requireHashes ||= file.requireHashes;
+}

@@ -1,0 +1,191 @@
+// `download --lock FILE`: the files a pylock.toml or uv.lock lists, per target or for all
+// platforms, with mirrors (--index-url/--find-links) for air-gapped networks. No resolution runs.
+import { resolve } from "node:path";
+import type { SimpleIndexClient } from "../index/simple_index_client.ts";
+import type { DistFile } from "../index/types.ts";
+import { redactUrl } from "../fetcher/redact.ts";
+import { parsePylock } from "../pep/pylock.ts";
+import type { Target } from "../pep/tags.ts";
+import { parseUvLock } from "../pep/uv_lock.ts";
+import type { CliIo } from "./io.ts";
+import { type Inputs, readTextOrFail } from "./_inputs.ts";
+import { InputError, ReportedFailure } from "./_errors.ts";
+import {
+  lockKindOf,
+  lockKindOfName,
+  type LockPlan,
+  planPylock,
+  planUvLock,
+  type WantedFile,
+} from "./_lock_plan.ts";
+import type { DownloadOptions } from "./_options.ts";
+import type { TargetPins } from "./_outputs.ts";
+import type { Session } from "./download.ts";
+
+/** The pieces of the download command a lock-file download reuses. */
+export interface LockDownloadParts {
+  targetsOf(s: Session): Promise<Target[]>;
+  indexClientOf(s: Session, inputs: Inputs, netrc: string | undefined): SimpleIndexClient;
+  readNetrc(io: CliIo, read: (p: string) => Promise<string>): Promise<string | undefined>;
+  deliver(
+    s: Session,
+    targets: readonly Target[],
+    pins: TargetPins,
+    wanted: WantedFile[],
+    headersFor: (url: string) => Record<string, string>,
+    findMirror: (f: WantedFile) => Promise<string | undefined>,
+  ): Promise<number>;
+}
+
+/**
+ * The lock file named by `-r`, when `-r` names exactly one lock file (`pylock.toml`,
+ * `pylock.<name>.toml`, `uv.lock`) and nothing else is asked for: `download -r pylock.toml`
+ * then means `download --lock pylock.toml`, as with pip.
+ *
+ * @param options The parsed download options.
+ * @returns The lock file's path as given, or undefined.
+ * @example
+ * ```ts
+ * import { lockRequirementFile } from "./_lock_download.ts";
+ * const base = { requirementFiles: ["pylock.toml"], requirements: [], constraintFiles: [],
+ *   project: undefined, lock: undefined };
+ * if (lockRequirementFile(base) !== "pylock.toml") throw new Error("-r pylock.toml is a lock");
+ * if (lockRequirementFile({ ...base, requirementFiles: ["reqs.txt"] }) !== undefined) {
+ *   throw new Error("a requirements file is not a lock");
+ * }
+ * ```
+ */
+export function lockRequirementFile(
+  options: Pick<
+    DownloadOptions,
+    "requirementFiles" | "requirements" | "constraintFiles" | "project" | "lock"
+  >,
+): string | undefined {
+  const [file, ...more] = options.requirementFiles;
+  if (
+    file === undefined || more.length > 0 || options.lock !== undefined ||
+    options.requirements.length > 0 || options.constraintFiles.length > 0 ||
+    options.project !== undefined
+  ) {
+    return undefined;
+  }
+  return lockKindOfName(file) === undefined ? undefined : file;
+}
+
+/**
+ * Runs a lock-file download.
+ *
+ * @returns The exit code.
+ * @throws {InputError} / lock parse errors for bad input, {ReportedFailure} for failures.
+ */
+export async function fromLock(s: Session, parts: LockDownloadParts): Promise<number> {
+  const { targetsOf, indexClientOf, readNetrc, deliver } = parts;
+  const { options, io, ui } = s;
+  const lockPath = resolve(io.cwd, options.lock!);
+  const text = await readTextOrFail(s.deps.readText)(lockPath);
+  const targets = await targetsOf(s);
+  const planOptions = {
+    lockPath,
+    targets,
+    allPlatforms: options.allPlatforms,
+    extras: options.allExtras ? "all" as const : options.extras,
+    groups: options.groups.length > 0 ? options.groups : undefined,
+    noDev: options.noDev,
+  };
+  const kind = lockKindOf(lockPath, text);
+  let plan: LockPlan;
+  if (kind === "pylock") {
+    plan = planPylock(parsePylock(text, { path: lockPath }), planOptions);
+  } else if (kind === "uv") {
+    plan = planUvLock(parseUvLock(text, { path: lockPath }), planOptions);
+  } else {
+    throw new InputError(
+      `Cannot tell the kind of lock file "${options.lock}": expected pylock.toml, pylock.<name>.toml or uv.lock (or a file with lock-version = "1.0")`,
+    );
+  }
+  for (const u of plan.undownloadable) {
+    ui.info(`warning: ${u.project} is not downloadable: ${u.reason}`);
+  }
+  if (plan.missing.length > 0) {
+    const lines = plan.missing.map((m) =>
+      `${m.project} ${m.version} has no file for ${m.target}${
+        m.tags.length > 0 ? ` (the lock has: ${m.tags.join(", ")})` : " (the lock lists no wheels)"
+      }`
+    );
+    throw new ReportedFailure(`The lock cannot serve every target:\n  ${lines.join("\n  ")}`);
+  }
+  // PEP 751 requires hashes; we verify sha256, so a file without one cannot be trusted.
+  const noHash = plan.files.filter((f) => f.sha256 === undefined);
+  if (noHash.length > 0) {
+    const lines = noHash.map((f) =>
+      `${f.filename} (${f.project}${
+        (f.hashAlgorithms ?? []).length > 0
+          ? `: only ${f.hashAlgorithms!.join(", ")}`
+          : ": no hashes"
+      })`
+    );
+    throw new InputError(
+      `${lockPath}: ${noHash.length} file${
+        noHash.length === 1 ? " has" : "s have"
+      } no sha256 hash, which this download verifies:\n  ${lines.join("\n  ")}`,
+    );
+  }
+  const pins: TargetPins = new Map();
+  for (const t of targets) pins.set(t.name, new Map());
+  for (const f of plan.files) {
+    for (const t of f.targets) pins.get(t)?.set(f.project, f.version);
+  }
+  ui.info(`Selected ${plan.files.length} files from ${options.lock}`);
+  // Mirrors: with --index-url/--find-links/--no-index the same file (name and hash) may come
+  // from there when the recorded URL cannot be used.
+  const mirrorsGiven = options.indexUrl !== undefined || options.findLinks.length > 0 ||
+    options.extraIndexUrls.length > 0 || options.noIndex;
+  let mirror: SimpleIndexClient | undefined;
+  if (mirrorsGiven) {
+    const inputs: Inputs = {
+      requirements: [],
+      constraints: [],
+      hashes: new Map(),
+      indexUrl: options.indexUrl,
+      extraIndexUrls: options.extraIndexUrls,
+      findLinks: options.findLinks.map((f) =>
+        /^[a-z][a-z0-9+.-]*:\/\//i.test(f) ? f : resolve(io.cwd, f)
+      ),
+      noIndex: options.noIndex,
+      pre: false,
+      onlyBinary: [],
+      noBinary: [],
+      preferBinary: false,
+      requireHashes: true,
+      projectRequiresPython: undefined,
+    };
+    mirror = indexClientOf(s, inputs, await readNetrc(io, s.deps.readText));
+  }
+  const findOnMirror = async (f: WantedFile): Promise<string | undefined> => {
+    if (mirror === undefined) return undefined;
+    const found = await mirror.projectFiles(f.project);
+    if (found.kind !== "found") return undefined;
+    const same = found.files.find((d: DistFile) =>
+      d.filename === f.filename &&
+      (d.hashes["sha256"] === undefined || d.hashes["sha256"].toLowerCase() === f.sha256)
+    );
+    return same?.url;
+  };
+  if (options.noIndex) {
+    // Air-gapped: recorded remote URLs cannot be reached; take everything from the mirrors.
+    for (const f of plan.files) {
+      if (f.url.startsWith("file:")) continue;
+      const url = await findOnMirror(f);
+      if (url === undefined) {
+        throw new ReportedFailure(
+          `${f.filename} (${f.project} ${f.version}) is not on --find-links; with --no-index the lock's URL ${
+            redactUrl(f.url)
+          } is not used`,
+        );
+      }
+      f.url = url;
+    }
+  }
+  const headersFor = (url: string): Record<string, string> => mirror?.authHeaders(url) ?? {};
+  return await deliver(s, targets, pins, plan.files, headersFor, findOnMirror);
+}

@@ -1,0 +1,490 @@
+// Lock files to a list of wanted files, per target or for all platforms. Pure: parsing is done
+// by pep/, fetching by the pipeline; this decides which of the locked files each target needs.
+import { basename, isAbsolute, resolve as resolvePath, sep } from "node:path";
+import { pathToFileURL } from "node:url";
+import { parseWheelFilename } from "../pep/filename.ts";
+import {
+  type Pylock,
+  PylockError,
+  type PylockFile,
+  type PylockPackage,
+  selectPylockPackages,
+} from "../pep/pylock.ts";
+import type { Target } from "../pep/tags.ts";
+import { tagRanker } from "../pep/tags.ts";
+import {
+  selectUvLockPackages,
+  type UvFile,
+  type UvLock,
+  UvLockError,
+  type UvLockPackage,
+} from "../pep/uv_lock.ts";
+import { InputError } from "./_errors.ts";
+
+/** One file to download, with the targets it serves. */
+export interface WantedFile {
+  project: string;
+  version: string;
+  filename: string;
+  /** Absolute URL (http, https or file). */
+  url: string;
+  sha256: string | undefined;
+  size: number | undefined;
+  targets: string[];
+  /** Requires-Python of the file, when known (goes into the wheelhouse's pages). */
+  requiresPython?: string;
+  /** Hash algorithms the lock gives for the file (to explain a missing sha256). */
+  hashAlgorithms?: string[];
+}
+
+/** A package the lock names that cannot be downloaded as a file (VCS, directory, editable). */
+export interface Undownloadable {
+  project: string;
+  reason: string;
+}
+
+/** A package with no file for some target. */
+export interface MissingFile {
+  project: string;
+  version: string;
+  target: string;
+  /** The file names the lock lists for the package. */
+  tags: string[];
+}
+
+/** What a lock file asks for. */
+export interface LockPlan {
+  files: WantedFile[];
+  undownloadable: Undownloadable[];
+  /** Packages with no file for some target: `project` and the target's name. */
+  missing: MissingFile[];
+}
+
+/** Options of the lock planners. */
+export interface LockPlanOptions {
+  /** The lock file's absolute path: relative `path` entries are resolved against its folder. */
+  lockPath: string;
+  /** The targets; ignored with `allPlatforms`, which takes every file. */
+  targets: readonly Target[];
+  allPlatforms: boolean;
+  extras: readonly string[] | "all";
+  /** Dependency groups; undefined means the lock's defaults (`default-groups`, uv's `dev`). */
+  groups: readonly string[] | undefined;
+  /** uv.lock only: leave out the `dev` group. */
+  noDev: boolean;
+}
+
+/** The two kinds of lock file `download --lock` reads. */
+export type LockKind = "pylock" | "uv";
+
+/**
+ * The kind of lock a file name says: PEP 751 names (`pylock.toml`, `pylock.<name>.toml`) or
+ * uv's `uv.lock`; undefined for other names.
+ *
+ * @param path A path or file name.
+ * @returns The kind, or undefined.
+ * @example
+ * ```ts
+ * import { lockKindOfName } from "./_lock_plan.ts";
+ * if (lockKindOfName("/x/pylock.dev.toml") !== "pylock") throw new Error("pylock name");
+ * if (lockKindOfName("uv.lock") !== "uv") throw new Error("uv name");
+ * if (lockKindOfName("requirements.txt") !== undefined) throw new Error("not a lock");
+ * ```
+ */
+export function lockKindOfName(path: string): LockKind | undefined {
+  const name = basename(path);
+  // PEP 751: "pylock.toml" or "pylock.<name>.toml" where <name> has no dot.
+  if (/^pylock\.([^.]+\.)?toml$/.test(name)) return "pylock";
+  if (name === "uv.lock") return "uv";
+  return undefined;
+}
+
+/**
+ * The kind of a lock file, by its name or else by its content (`lock-version` is PEP 751's,
+ * a top-level `version` with `[[package]]` tables is uv's).
+ *
+ * @param path The file's path.
+ * @param text The file's text.
+ * @returns The kind, or undefined when neither fits.
+ * @example
+ * ```ts
+ * import { lockKindOf } from "./_lock_plan.ts";
+ * if (lockKindOf("deps.lock", 'lock-version = "1.0"\n') !== "pylock") throw new Error("sniff");
+ * if (lockKindOf("deps.lock", "version = 1\n[[package]]\n") !== "uv") throw new Error("sniff");
+ * ```
+ */
+export function lockKindOf(path: string, text: string): LockKind | undefined {
+  const byName = lockKindOfName(path);
+  if (byName !== undefined) return byName;
+  if (/^\s*lock-version\s*=/m.test(text)) return "pylock";
+  if (/^\s*version\s*=\s*\d+\s*$/m.test(text) && /^\s*\[\[package\]\]/m.test(text)) return "uv";
+  return undefined;
+}
+
+/** The absolute URL of a locked file: its `url`, or its `path` inside the lock's folder. */
+function fileUrl(
+  file: { url?: string; path?: string; filename: string },
+  lockPath: string,
+  project: string,
+): string {
+  if (file.url !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(file.url);
+    } catch {
+      throw new InputError(
+        `${lockPath}: ${project} file "${file.filename}" has an invalid url "${file.url}"`,
+      );
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:" && url.protocol !== "file:") {
+      throw new InputError(
+        `${lockPath}: ${project} file "${file.filename}" has a ${url.protocol} url; only http, https and file can be downloaded`,
+      );
+    }
+    return url.href;
+  }
+  if (file.path === undefined) {
+    throw new InputError(
+      `${lockPath}: ${project} file "${file.filename}" has neither url nor path`,
+    );
+  }
+  const folder = resolvePath(lockPath, "..");
+  const full = resolvePath(folder, file.path);
+  // A lock is input from elsewhere: a path must not reach outside the lock's folder, whether
+  // with ".." or as an absolute path (pip's own fixtures use "../packages"; copy them closer).
+  if (isAbsolute(file.path) || (full !== folder && !full.startsWith(folder + sep))) {
+    throw new InputError(
+      `${lockPath}: ${project} file path "${file.path}" points outside the lock file's folder (${folder})`,
+    );
+  }
+  return pathToFileURL(full).href;
+}
+
+function sha256Of(hashes: Readonly<Record<string, string>>): string | undefined {
+  const h = hashes["sha256"];
+  return h === undefined ? undefined : h.toLowerCase();
+}
+
+function uvSha256(hash: string | undefined): string | undefined {
+  if (hash === undefined) return undefined;
+  const [alg, value] = hash.split(":", 2);
+  return alg === "sha256" && value !== undefined ? value.toLowerCase() : undefined;
+}
+
+function uvAlgorithms(hash: string | undefined): string[] {
+  if (hash === undefined) return [];
+  const alg = hash.split(":", 1)[0];
+  return alg === undefined ? [] : [alg];
+}
+
+/** A wheel's tags, or undefined when the name is not a wheel's. */
+function wheelTags(filename: string): readonly string[] | undefined {
+  if (!filename.endsWith(".whl")) return undefined;
+  try {
+    return parseWheelFilename(filename).tags;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The best wheel of a list for a target, by tag priority then build tag (as pip and uv rank);
+ * undefined when none fits.
+ */
+function bestWheel<F extends { filename: string }>(
+  wheels: readonly F[],
+  target: Target,
+): F | undefined {
+  const rank = tagRanker(target);
+  let best: F | undefined;
+  let bestRank = Infinity;
+  let bestBuild: readonly [number, string] | undefined;
+  for (const w of wheels) {
+    let parsed;
+    try {
+      parsed = parseWheelFilename(w.filename);
+    } catch {
+      continue;
+    }
+    const r = rank(parsed.tags);
+    if (r === undefined) continue;
+    const build = parsed.buildTag;
+    const betterBuild = r === bestRank && build !== undefined &&
+      (bestBuild === undefined || build[0] > bestBuild[0] ||
+        (build[0] === bestBuild[0] && build[1] > bestBuild[1]));
+    if (r < bestRank || betterBuild) {
+      best = w;
+      bestRank = r;
+      bestBuild = build;
+    }
+  }
+  return best;
+}
+
+class Collector {
+  readonly #lockPath: string;
+  readonly files = new Map<string, WantedFile>();
+
+  constructor(lockPath: string) {
+    this.#lockPath = lockPath;
+  }
+
+  add(wanted: Omit<WantedFile, "targets">, target: string | undefined): void {
+    // Keyed by file name: the wheelhouse is flat, so one name can hold one file only.
+    const existing = this.files.get(wanted.filename);
+    if (existing !== undefined) {
+      if (existing.sha256 !== wanted.sha256) {
+        throw new InputError(
+          `${this.#lockPath}: the lock lists "${wanted.filename}" twice with different hashes (${
+            existing.sha256 ?? "none"
+          } and ${wanted.sha256 ?? "none"})`,
+        );
+      }
+      if (target !== undefined && !existing.targets.includes(target)) existing.targets.push(target);
+      return;
+    }
+    this.files.set(wanted.filename, { ...wanted, targets: target === undefined ? [] : [target] });
+  }
+}
+
+/** Re-throws a lock's "does not fit this target" error with the target's name. */
+function forTarget<T>(target: Target, run: () => T): T {
+  try {
+    return run();
+  } catch (e) {
+    const code = e instanceof PylockError || e instanceof UvLockError ? e.code : undefined;
+    if (code === "unsupported-python" || code === "unsupported-environment") {
+      throw new InputError(`${(e as Error).message} (target ${target.name})`, { cause: e });
+    }
+    throw e;
+  }
+}
+
+function pylockUndownloadable(pkg: PylockPackage): Undownloadable | undefined {
+  if (pkg.vcs !== undefined) {
+    return {
+      project: pkg.name,
+      reason: `a ${pkg.vcs.type} checkout (${
+        pkg.vcs.url ?? pkg.vcs.path ?? "?"
+      } at ${pkg.vcs.commitId}) is not a file`,
+    };
+  }
+  if (pkg.directory !== undefined) {
+    return {
+      project: pkg.name,
+      reason: `a local ${
+        pkg.directory.editable ? "editable " : ""
+      }directory (${pkg.directory.path}) is not a file`,
+    };
+  }
+  return undefined;
+}
+
+/**
+ * Which files of a pylock.toml each target needs (or all of them): per target, the packages
+ * whose `marker` holds (with the extras and groups), and of each the best-ranked compatible
+ * wheel, else its sdist, else its archive (a wheel archive only when compatible).
+ *
+ * @param lock A parsed lock.
+ * @param options Lock path, targets, extras and groups.
+ * @returns The plan: files with their targets, undownloadable packages, and gaps.
+ * @throws {InputError} when the lock does not fit a target (requires-python, environments),
+ * for paths outside the lock's folder, unusable URLs, or one file name with two hashes.
+ * @throws {PylockError} for unknown extras or groups, or overlapping package entries.
+ * @example
+ * ```ts
+ * import { parsePylock } from "../pep/pylock.ts";
+ * import { targetFromPreset } from "../pep/tags.ts";
+ * import { planPylock } from "./_lock_plan.ts";
+ * const lock = parsePylock(`
+ * lock-version = "1.0"
+ * created-by = "demo"
+ * [[packages]]
+ * name = "a"
+ * version = "1.0"
+ * wheels = [
+ *   { url = "https://example.org/a-1.0-py3-none-any.whl", hashes = { sha256 = "aa" } },
+ *   { url = "https://example.org/a-1.0-cp312-cp312-win_amd64.whl", hashes = { sha256 = "bb" } },
+ * ]
+ * `);
+ * const windows = targetFromPreset("windows", { pythonVersion: "3.12" });
+ * const plan = planPylock(lock, {
+ *   lockPath: "/tmp/pylock.toml", targets: [windows], allPlatforms: false,
+ *   extras: [], groups: undefined, noDev: false,
+ * });
+ * if (plan.files.map((f) => f.filename).join() !== "a-1.0-cp312-cp312-win_amd64.whl") {
+ *   throw new Error("the native wheel ranks first on Windows");
+ * }
+ * ```
+ */
+export function planPylock(lock: Pylock, options: LockPlanOptions): LockPlan {
+  const out = new Collector(options.lockPath);
+  const undownloadable = new Map<string, Undownloadable>();
+  const missing: MissingFile[] = [];
+  const extras = options.extras === "all" ? lock.extras : options.extras;
+  const groupOpts = options.groups === undefined ? {} : { groups: options.groups };
+  const passes: (Target | undefined)[] = options.allPlatforms ? [undefined] : [...options.targets];
+  for (const target of passes) {
+    const packages = target === undefined
+      ? lock.packages
+      : forTarget(target, () =>
+        selectPylockPackages(lock, target.markerEnvironment, {
+          extras,
+          ...groupOpts,
+          path: options.lockPath,
+        }));
+    for (const pkg of packages) {
+      const version = pkg.version ?? "";
+      const cannot = pylockUndownloadable(pkg);
+      if (cannot !== undefined) {
+        undownloadable.set(pkg.normalizedName, cannot);
+        continue;
+      }
+      const add = (f: PylockFile): void =>
+        out.add({
+          project: pkg.normalizedName,
+          version,
+          filename: f.filename,
+          url: fileUrl(f, options.lockPath, pkg.name),
+          sha256: sha256Of(f.hashes),
+          size: f.size,
+          hashAlgorithms: Object.keys(f.hashes),
+          ...(pkg.requiresPython === undefined
+            ? {}
+            : { requiresPython: pkg.requiresPython.toString() }),
+        }, target?.name);
+      if (target === undefined) {
+        for (const w of pkg.wheels) add(w);
+        if (pkg.sdist) add(pkg.sdist);
+        if (pkg.archive) add(pkg.archive);
+        continue;
+      }
+      // An archive may itself be a wheel (pip writes them): it serves only compatible targets.
+      const archive = pkg.archive !== undefined &&
+          (wheelTags(pkg.archive.filename) === undefined ||
+            bestWheel([pkg.archive], target) !== undefined)
+        ? pkg.archive
+        : undefined;
+      const chosen = bestWheel(pkg.wheels, target) ?? pkg.sdist ?? archive;
+      if (chosen === undefined) {
+        missing.push({
+          project: pkg.name,
+          version,
+          target: target.name,
+          tags: [...pkg.wheels, ...(pkg.archive ? [pkg.archive] : [])].map((w) => w.filename),
+        });
+      } else add(chosen);
+    }
+  }
+  return { files: [...out.files.values()], undownloadable: [...undownloadable.values()], missing };
+}
+
+function uvUndownloadable(pkg: UvLockPackage): Undownloadable | undefined {
+  const source = pkg.source;
+  switch (source.kind) {
+    case "git":
+      return { project: pkg.name, reason: `its source is a git checkout (${source.url})` };
+    case "directory":
+    case "editable":
+    case "virtual":
+      return { project: pkg.name, reason: `its source is a local ${source.kind} (${source.path})` };
+    default:
+      return undefined;
+  }
+}
+
+/** A file of a `url` or `path` source may leave its location to the package's source. */
+function withSourceLocation(f: UvFile, pkg: UvLockPackage): UvFile {
+  if (f.url !== undefined || f.path !== undefined) return f;
+  const source = pkg.source;
+  if (source.kind === "url") return { ...f, url: source.url };
+  if (source.kind === "path") return { ...f, path: source.path };
+  return f;
+}
+
+/**
+ * Which files of a uv.lock each target needs (or all of them): the packages reachable from the
+ * workspace members for the chosen extras and groups (edges whose markers hold on the target),
+ * and of each the best-ranked compatible wheel, else its sdist.
+ *
+ * @param lock A parsed lock.
+ * @param options Lock path, targets, extras, groups and `noDev`.
+ * @returns The plan: files with their targets, undownloadable packages, and gaps.
+ * @throws {InputError} when a target's Python is outside the lock's requires-python, for paths
+ * outside the lock's folder, unusable URLs, or one file name with two hashes.
+ * @throws {UvLockError} when extras or groups are unknown.
+ * @example
+ * ```ts
+ * import { parseUvLock } from "../pep/uv_lock.ts";
+ * import { planUvLock } from "./_lock_plan.ts";
+ * const lock = parseUvLock(`
+ * version = 1
+ * [[package]]
+ * name = "app"
+ * version = "0.1.0"
+ * source = { editable = "." }
+ * dependencies = [{ name = "idna" }]
+ * [[package]]
+ * name = "idna"
+ * version = "3.6"
+ * source = { registry = "https://pypi.org/simple" }
+ * sdist = { url = "https://example.org/idna-3.6.tar.gz", hash = "sha256:aa" }
+ * wheels = [{ url = "https://example.org/idna-3.6-py3-none-any.whl", hash = "sha256:bb" }]
+ * `);
+ * const plan = planUvLock(lock, {
+ *   lockPath: "/tmp/uv.lock", targets: [], allPlatforms: true,
+ *   extras: [], groups: undefined, noDev: false,
+ * });
+ * if (plan.files.length !== 2) throw new Error("--all-platforms takes the wheel and the sdist");
+ * ```
+ */
+export function planUvLock(lock: UvLock, options: LockPlanOptions): LockPlan {
+  const out = new Collector(options.lockPath);
+  const undownloadable = new Map<string, Undownloadable>();
+  const missing: MissingFile[] = [];
+  const passes: (Target | undefined)[] = options.allPlatforms ? [undefined] : [...options.targets];
+  for (const target of passes) {
+    const select = (): UvLockPackage[] =>
+      selectUvLockPackages(lock, {
+        ...(target === undefined ? {} : { env: target.markerEnvironment }),
+        extras: options.extras,
+        ...(options.groups === undefined ? {} : { groups: options.groups }),
+        noDev: options.noDev,
+        path: options.lockPath,
+      });
+    const packages = target === undefined ? select() : forTarget(target, select);
+    for (const pkg of packages) {
+      const version = pkg.version ?? "";
+      const cannot = uvUndownloadable(pkg);
+      if (cannot !== undefined) {
+        undownloadable.set(pkg.normalizedName, cannot);
+        continue;
+      }
+      const add = (f: UvFile): void =>
+        out.add({
+          project: pkg.normalizedName,
+          version,
+          filename: f.filename,
+          url: fileUrl(withSourceLocation(f, pkg), options.lockPath, pkg.name),
+          sha256: uvSha256(f.hash),
+          size: f.size,
+          hashAlgorithms: uvAlgorithms(f.hash),
+        }, target?.name);
+      if (target === undefined) {
+        for (const w of pkg.wheels) add(w);
+        if (pkg.sdist) add(pkg.sdist);
+        continue;
+      }
+      const chosen = bestWheel(pkg.wheels, target) ?? pkg.sdist;
+      if (chosen === undefined) {
+        missing.push({
+          project: pkg.name,
+          version,
+          target: target.name,
+          tags: pkg.wheels.map((w) => w.filename),
+        });
+      } else add(chosen);
+    }
+  }
+  return { files: [...out.files.values()], undownloadable: [...undownloadable.values()], missing };
+}

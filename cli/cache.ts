@@ -1,0 +1,84 @@
+// `wheelhouse cache dir|info|clean [PROJECT...]|prune`: look after the download cache.
+import { resolve } from "node:path";
+import { defaultCacheDir } from "../cache/default_cache_dir.ts";
+import { LocalDirStore } from "../cache/local_dir_store.ts";
+import type { CliIo } from "./io.ts";
+import { parseCacheArgs } from "./_options.ts";
+import { formatBytes } from "./_format.ts";
+
+const HELP = `Usage: wheelhouse cache ACTION [--cache-dir DIR]
+
+Actions:
+  dir                 print the cache directory
+  info                entries, sizes, cached index pages and partial downloads
+  clean [PROJECT...]  remove everything, or only these projects' files and index pages
+  prune               remove stale temporary and partial files and corrupt entries
+
+The cache lives in --cache-dir, else $WHEELHOUSE_CACHE_DIR, else the OS cache folder.
+`;
+
+/** Resolves the cache directory of a run: --cache-dir, the env var, or the OS default. */
+export function cacheDirOf(cacheDir: string | undefined, io: CliIo): string {
+  return defaultCacheDir({
+    env: (k) => {
+      const v = io.env(k);
+      // Relative values are relative to the run's working directory, not the process's.
+      return v !== undefined && k === "WHEELHOUSE_CACHE_DIR" ? resolve(io.cwd, v) : v;
+    },
+    platform: Deno.build.os,
+    ...(cacheDir !== undefined ? { cacheDir: resolve(io.cwd, cacheDir) } : {}),
+  });
+}
+
+/**
+ * Runs `cache`.
+ *
+ * @returns The exit code.
+ * @throws {UsageError} for bad arguments.
+ */
+export async function cacheCommand(args: string[], io: CliIo): Promise<number> {
+  const options = parseCacheArgs(args);
+  if (options.help) {
+    io.stdout.write(HELP);
+    return 0;
+  }
+  const root = cacheDirOf(options.cacheDir, io);
+  const store = new LocalDirStore(root);
+  switch (options.action) {
+    case "dir":
+      io.stdout.write(`${root}\n`);
+      return 0;
+    case "info": {
+      const s = await store.stats();
+      io.stdout.write(
+        [
+          `Cache directory: ${s.root}`,
+          `Files: ${s.entries} (${formatBytes(s.bytes)})`,
+          `Index pages: ${s.httpEntries} (${formatBytes(s.httpBytes)})`,
+          `Partial downloads: ${s.partialFiles} (${formatBytes(s.partialBytes)})`,
+          "",
+        ].join("\n"),
+      );
+      return 0;
+    }
+    case "clean": {
+      const targets = options.projects.length > 0 ? options.projects : [undefined];
+      let files = 0;
+      let bytes = 0;
+      for (const project of targets) {
+        const r = await store.clean(project);
+        files += r.removedFiles;
+        bytes += r.freedBytes;
+      }
+      io.stdout.write(`Removed ${files} files (${formatBytes(bytes)}) from ${root}\n`);
+      return 0;
+    }
+    case "prune": {
+      const r = await store.prune({ verify: true });
+      io.stdout.write(
+        `Pruned ${r.removedFiles} files (${formatBytes(r.freedBytes)}) from ${root}\n`,
+      );
+      return 0;
+    }
+  }
+}

@@ -1,0 +1,553 @@
+// `wheelhouse download`: requirements (or a lock file) to a folder that pip and uv install from
+// offline. Composes the modules: targets (pep), index client (index), resolver, fetcher, cache
+// and wheelhouse stores (cache), then writes requirements.txt, pylock.toml and the report.
+import { dirname, join, resolve } from "node:path";
+import { LocalDirStore } from "../cache/local_dir_store.ts";
+import { WheelhouseStore } from "../cache/wheelhouse_store.ts";
+import type { CachedResponseMeta, HttpCacheStorage as IndexCacheStorage } from "../index/types.ts";
+import { DEFAULT_INDEX_URL, SimpleIndexClient } from "../index/simple_index_client.ts";
+import type { IndexSpec } from "../index/types.ts";
+import { HttpFetchStrategy } from "../fetcher/http_fetch_strategy.ts";
+import { FetchError, type Reporter as FetchReporter } from "../fetcher/types.ts";
+import { redactUrl } from "../fetcher/redact.ts";
+import { normalizeName } from "../pep/name.ts";
+import type { Target } from "../pep/tags.ts";
+import { IndexProvider } from "../resolver/index_provider.ts";
+import { resolveTargets } from "../resolver/resolve.ts";
+import { type Provider, ResolutionError } from "../resolver/types.ts";
+import type { CliIo } from "./io.ts";
+import { type DownloadOptions, parseDownloadArgs } from "./_options.ts";
+import { detectHost } from "./_host.ts";
+import { buildTargets } from "./_targets.ts";
+import { gatherInputs, type Inputs } from "./_inputs.ts";
+import { InputError, ReportedFailure } from "./_errors.ts";
+import type { WantedFile } from "./_lock_plan.ts";
+import {
+  type DoneFile,
+  pylockText,
+  reportJson,
+  requirementsText,
+  samePins,
+  type TargetPins,
+  targetSlug,
+} from "./_outputs.ts";
+import { formatBytes, formatDuration } from "./_format.ts";
+import { LineProgress, TerminalProgress } from "./_progress.ts";
+import { cacheDirOf } from "./cache.ts";
+import { DOWNLOAD_HELP } from "./_download_help.ts";
+import { fromLock } from "./_lock_download.ts";
+
+/** Runtime pieces a test may replace; the real ones by default. */
+export interface DownloadDeps {
+  detectHost: typeof detectHost;
+  readText: (path: string) => Promise<string>;
+}
+
+const REAL_DEPS: DownloadDeps = {
+  detectHost,
+  readText: (path) => Deno.readTextFile(path),
+};
+
+/** How a run talks to the user. */
+export interface Ui {
+  info(text: string): void;
+  verbose(text: string): void;
+  progress: boolean;
+}
+
+function makeUi(options: DownloadOptions, io: CliIo): Ui {
+  const quiet = options.quiet > 0;
+  return {
+    info: (text) => {
+      if (!quiet) io.stderr.write(`${text}\n`);
+    },
+    verbose: (text) => {
+      if (!quiet && options.verbose > 0) io.stderr.write(`${text}\n`);
+    },
+    progress: !quiet &&
+      (options.progress === "on" || (options.progress === "auto" && io.stderr.isTerminal)),
+  };
+}
+
+/** pip's --only-binary/--no-binary lists: names, `:all:` and `:none:` (which clears). */
+function selector(values: readonly string[]): string[] {
+  let out: string[] = [];
+  for (const v of values) {
+    if (v === ":none:") out = [];
+    else if (v === ":all:") out.push(":all:");
+    else out.push(normalizeName(v));
+  }
+  return [...new Set(out)];
+}
+
+/** The cache's page storage, typed for the index client. */
+function indexCacheOf(store: LocalDirStore): IndexCacheStorage {
+  return store.httpStorage<CachedResponseMeta>();
+}
+
+/** Credentials for an index from the environment: WHEELHOUSE_INDEX_<HOST>_USERNAME/_PASSWORD. */
+function indexSpec(url: string, env: (name: string) => string | undefined): string | IndexSpec {
+  let host: string;
+  try {
+    host = new URL(url).hostname;
+  } catch {
+    return url;
+  }
+  const key = host.toUpperCase().replace(/[^A-Z0-9]/g, "_");
+  const username = env(`WHEELHOUSE_INDEX_${key}_USERNAME`);
+  const password = env(`WHEELHOUSE_INDEX_${key}_PASSWORD`);
+  if (username === undefined && password === undefined) return url;
+  return {
+    url,
+    ...(username !== undefined ? { username } : {}),
+    ...(password !== undefined ? { password } : {}),
+  };
+}
+
+/** The text of ~/.netrc ($NETRC), if there is one. */
+export async function readNetrc(
+  io: CliIo,
+  read: (p: string) => Promise<string>,
+): Promise<string | undefined> {
+  const path = io.env("NETRC") ??
+    (io.env("HOME") !== undefined ? join(io.env("HOME")!, ".netrc") : undefined);
+  if (path === undefined) return undefined;
+  try {
+    return await read(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The state of one download run, shared by requirement and lock-file downloads. */
+export interface Session {
+  options: DownloadOptions;
+  io: CliIo;
+  ui: Ui;
+  deps: DownloadDeps;
+  dest: string;
+  store: LocalDirStore;
+  fetcher: HttpFetchStrategy;
+  reporterSlot: { current: FetchReporter | undefined };
+  cleanup: (() => Promise<void>)[];
+}
+
+/**
+ * Runs `download`.
+ *
+ * @param args Arguments after the command word.
+ * @param io The outside world.
+ * @param deps Replaceable runtime pieces (tests).
+ * @returns The exit code.
+ * @throws {UsageError} / {InputError} / parse errors for bad input (exit 2), other errors for
+ * failures (exit 1); `main` maps them.
+ */
+export async function download(
+  args: string[],
+  io: CliIo,
+  deps: DownloadDeps = REAL_DEPS,
+): Promise<number> {
+  const options = parseDownloadArgs(args);
+  if (options.help) {
+    io.stdout.write(DOWNLOAD_HELP);
+    return 0;
+  }
+  if (
+    options.lock === undefined && options.requirements.length === 0 &&
+    options.requirementFiles.length === 0 && options.project === undefined
+  ) {
+    throw new InputError(
+      "Nothing to download: give requirements, -r FILE, --project DIR or --lock FILE",
+    );
+  }
+  const ui = makeUi(options, io);
+  const cleanup: (() => Promise<void>)[] = [];
+  let cacheRoot: string;
+  if (options.noCache) {
+    cacheRoot = await Deno.makeTempDir({ prefix: "wheelhouse-nocache-" });
+    cleanup.push(() => Deno.remove(cacheRoot, { recursive: true }).catch(() => {}));
+  } else cacheRoot = cacheDirOf(options.cacheDir, io);
+  const store = new LocalDirStore(cacheRoot);
+  const reporterSlot: { current: FetchReporter | undefined } = { current: undefined };
+  // The fetcher is built once; progress is routed through a slot set when transfers begin.
+  const fetcher = new HttpFetchStrategy({
+    fetch: io.fetch,
+    now: io.now,
+    concurrency: options.concurrency,
+    maxAttempts: options.retries + 1,
+    connectTimeoutMs: options.timeoutSeconds * 1000,
+    readTimeoutMs: options.timeoutSeconds * 1000,
+    partialDir: store.partialDir,
+    reporter: {
+      start: (id, info) => reporterSlot.current?.start?.(id, info),
+      progress: (id, info) => reporterSlot.current?.progress?.(id, info),
+      done: (id, info) => reporterSlot.current?.done?.(id, info),
+      retry: (id, info) => reporterSlot.current?.retry?.(id, info),
+    },
+  });
+  const session: Session = {
+    options,
+    io,
+    ui,
+    deps,
+    dest: resolve(io.cwd, options.dest),
+    store,
+    fetcher,
+    reporterSlot,
+    cleanup,
+  };
+  try {
+    return options.lock !== undefined
+      ? await fromLock(session, { targetsOf, indexClientOf, readNetrc, deliver })
+      : await fromRequirements(session);
+  } finally {
+    for (const c of cleanup) await c();
+  }
+}
+
+/** The targets of the run (none with --all-platforms). */
+export async function targetsOf(s: Session): Promise<Target[]> {
+  if (s.options.allPlatforms) return [];
+  const host = await s.deps.detectHost();
+  return buildTargets(s.options, host);
+}
+
+/** An index client for the run's indexes, cache and credentials. */
+export function indexClientOf(
+  s: Session,
+  inputs: Inputs,
+  netrc: string | undefined,
+): SimpleIndexClient {
+  const indexes = inputs.noIndex
+    ? []
+    : [inputs.indexUrl ?? DEFAULT_INDEX_URL, ...inputs.extraIndexUrls].map((u) =>
+      indexSpec(u, s.io.env)
+    );
+  return new SimpleIndexClient({
+    indexes,
+    findLinks: inputs.findLinks,
+    noIndex: inputs.noIndex,
+    strategy: s.options.indexStrategy,
+    fetch: s.io.fetch,
+    now: s.io.now,
+    cache: indexCacheOf(s.store),
+    refresh: s.options.refresh,
+    offline: s.options.offline,
+    ...(netrc !== undefined ? { netrc } : {}),
+    ...(s.io.signal !== undefined ? { signal: s.io.signal } : {}),
+  });
+}
+
+async function fromRequirements(s: Session): Promise<number> {
+  const { options, io, ui } = s;
+  const targets = await targetsOf(s);
+  const inputs = await gatherInputs(options, io.cwd, s.deps.readText, io.env);
+  if (inputs.requirements.length === 0) {
+    throw new InputError("Nothing to download: the requirement files list no requirements");
+  }
+  const netrc = await readNetrc(io, s.deps.readText);
+  const client = indexClientOf(s, inputs, netrc);
+  const provider = offlineAware(new IndexProvider(client));
+  const t0 = io.now();
+  let resolution;
+  try {
+    resolution = await resolveTargets(inputs.requirements, targets, {
+      provider,
+      constraints: inputs.constraints,
+      prereleases: inputs.pre,
+      ...(options.excludeNewer !== undefined
+        ? { excludeNewer: options.excludeNewer.getTime() }
+        : {}),
+      onlyBinary: selector(inputs.onlyBinary),
+      noBinary: selector(inputs.noBinary),
+      preferBinary: inputs.preferBinary,
+      noDeps: options.noDeps,
+      concurrency: options.concurrency,
+      ...(io.signal !== undefined ? { signal: io.signal } : {}),
+    });
+  } catch (e) {
+    if (e instanceof ResolutionError && options.offline && provider.misses.size > 0) {
+      throw new ReportedFailure(
+        `Offline, and the cache lacks the index pages or metadata of: ${
+          [...provider.misses].sort().join(", ")
+        }\n${e.message}\nhint: run once without --offline to fill the cache.`,
+        { cause: e },
+      );
+    }
+    throw e;
+  }
+  const resolveMs = io.now() - t0;
+  const pins: TargetPins = new Map();
+  for (const r of resolution.resolutions) {
+    pins.set(
+      r.target.name,
+      new Map([...r.packages.values()].map((p) => [p.name, p.version.toString()])),
+    );
+  }
+  const packageCount = new Set(
+    resolution.resolutions.flatMap((r) =>
+      [...r.packages.values()].map((p) => `${p.name}==${p.version}`)
+    ),
+  ).size;
+  ui.info(
+    `Resolved ${packageCount} packages for ${targets.length} target${
+      targets.length === 1 ? "" : "s"
+    } in ${formatDuration(resolveMs)}`,
+  );
+  const wanted: WantedFile[] = resolution.files.map((f) => ({
+    project: f.name,
+    version: f.version.toString(),
+    filename: f.file.filename,
+    url: f.file.url,
+    sha256: f.file.hashes["sha256"]?.toLowerCase(),
+    size: f.file.size,
+    targets: [...f.targets],
+    ...(f.file.requiresPython !== undefined
+      ? { requiresPython: f.file.requiresPython.toString() }
+      : {}),
+  }));
+  checkHashes(inputs, wanted);
+  const headersFor = (url: string): Record<string, string> => client.authHeaders(url);
+  return await deliver(s, targets, pins, wanted, headersFor, () => Promise.resolve(undefined));
+}
+
+/** A provider that remembers which projects an offline run could not find in the cache. */
+function offlineAware(inner: Provider): Provider & { misses: Set<string> } {
+  const misses = new Set<string>();
+  return {
+    misses,
+    ...(inner.prefetch !== undefined ? { prefetch: inner.prefetch } : {}),
+    async versions(name, options) {
+      const outcome = await inner.versions(name, options);
+      if (outcome.kind === "not-found" && /offline cache/.test(outcome.reason ?? "")) {
+        misses.add(name);
+      }
+      return outcome;
+    },
+    async metadata(name, candidate, options) {
+      const outcome = await inner.metadata(name, candidate, options);
+      if (outcome.kind === "unavailable" && /offline/.test(outcome.reason)) {
+        misses.add(`${name} ${candidate.version}`);
+      }
+      return outcome;
+    },
+  };
+}
+
+/** pip's hash-checking mode: with --require-hashes (or any --hash), every file must match one. */
+function checkHashes(inputs: Inputs, wanted: readonly WantedFile[]): void {
+  const checking = inputs.requireHashes || inputs.hashes.size > 0;
+  if (!checking) return;
+  const problems: string[] = [];
+  for (const f of wanted) {
+    const allowed = inputs.hashes.get(f.project);
+    if (allowed === undefined) {
+      problems.push(
+        `${f.project}: no --hash given (hash-checking mode needs one for every package)`,
+      );
+      continue;
+    }
+    const sha = f.sha256 === undefined ? undefined : `sha256:${f.sha256}`;
+    if (sha === undefined || !allowed.has(sha)) {
+      problems.push(
+        `${f.filename}: ${
+          sha === undefined ? "the index gives no sha256" : `index hash ${sha}`
+        } matches none of ${[...allowed].join(", ")}`,
+      );
+    }
+  }
+  if (problems.length > 0) {
+    throw new InputError(`Hash check failed:\n  ${problems.join("\n  ")}`);
+  }
+}
+
+/**
+ * Brings wanted files into the cache (concurrently, resuming, verifying), then links them into
+ * the wheelhouse and writes the side files. Shared by requirement and lock-file downloads.
+ */
+export async function deliver(
+  s: Session,
+  targets: readonly Target[],
+  pins: TargetPins,
+  wanted: WantedFile[],
+  headersFor: (url: string) => Record<string, string>,
+  findMirror: (f: WantedFile) => Promise<string | undefined>,
+): Promise<number> {
+  const { options, io, ui, store, fetcher } = s;
+  const dest = s.dest;
+  const wheelhouse = new WheelhouseStore(dest);
+  // What is already here: the cache by hash, the destination by manifest.
+  const cachedPaths = new Map<string, string>();
+  for (const f of wanted) {
+    if (f.sha256 !== undefined) {
+      const hit = await store.get(f.sha256);
+      if (hit.kind === "hit") cachedPaths.set(f.url, hit.path);
+    }
+  }
+  const present = await wheelhouse.scan();
+  const inDest = (f: WantedFile): boolean =>
+    f.sha256 !== undefined && present.get(f.filename)?.sha256 === f.sha256;
+  const remote = wanted.filter((f) => !cachedPaths.has(f.url) && !inDest(f));
+  if (options.dryRun) {
+    const lines = wanted.map((f) => {
+      const where = inDest(f) ? "present" : cachedPaths.has(f.url) ? "cached" : "fetch";
+      const size = f.size === undefined ? "" : ` (${formatBytes(f.size)})`;
+      return `  ${where.padEnd(7)} ${f.filename}${size}  [${f.targets.join(", ")}]`;
+    });
+    io.stdout.write(
+      `Would download ${remote.length} of ${wanted.length} files into ${dest}:\n${
+        lines.join("\n")
+      }\n`,
+    );
+    await writeReport(
+      s,
+      targets,
+      wanted.map((f) => ({
+        project: f.project,
+        version: f.version,
+        filename: f.filename,
+        url: redactUrl(f.url),
+        targets: f.targets,
+        ...(f.sha256 !== undefined ? { sha256: f.sha256 } : {}),
+        ...(f.size !== undefined ? { size: f.size } : {}),
+      })),
+    );
+    return 0;
+  }
+  if (options.offline && remote.length > 0) {
+    const lines = remote.map((f) => `${f.project} ${f.version}: ${f.filename}`);
+    throw new ReportedFailure(
+      `Offline, and the cache lacks ${remote.length} file${remote.length === 1 ? "" : "s"}:\n  ${
+        lines.join("\n  ")
+      }\nhint: run once without --offline to fill the cache.`,
+    );
+  }
+  const t0 = io.now();
+  const totalBytes = remote.reduce((n, f) => n + (f.size ?? 0), 0);
+  const terminal = s.ui.progress
+    ? new TerminalProgress(io.stderr, { files: remote.length, bytes: totalBytes }, io.now)
+    : undefined;
+  s.reporterSlot.current = terminal ??
+    (options.verbose > 0 && options.quiet === 0 ? new LineProgress(io.stderr) : undefined);
+  let fetchedBytes = 0;
+  const failures: string[] = [];
+  try {
+    await Promise.all(remote.map(async (f) => {
+      const obtain = (url: string) =>
+        store.obtain(fetcher, {
+          url,
+          ...(f.sha256 !== undefined ? { sha256: f.sha256 } : {}),
+          ...(f.size !== undefined ? { size: f.size } : {}),
+          filename: f.filename,
+          project: f.project,
+          headers: headersFor(url),
+        }, io.signal !== undefined ? { signal: io.signal } : {});
+      try {
+        let got;
+        try {
+          got = await obtain(f.url);
+        } catch (e) {
+          const alt = e instanceof FetchError && e.code !== "hash-mismatch"
+            ? await findMirror(f)
+            : undefined;
+          if (alt === undefined || alt === f.url) throw e;
+          ui.verbose(`${f.filename}: ${(e as Error).message}; using the mirror`);
+          got = await obtain(alt);
+        }
+        f.sha256 = got.sha256;
+        cachedPaths.set(f.url, got.path);
+        if (got.fetched) fetchedBytes += got.size;
+      } catch (e) {
+        if (io.signal?.aborted) throw e;
+        failures.push(e instanceof Error ? e.message : String(e));
+      }
+    }));
+  } finally {
+    terminal?.finish();
+    s.reporterSlot.current = undefined;
+  }
+  if (failures.length > 0) {
+    throw new ReportedFailure(
+      `${failures.length} of ${remote.length} downloads failed:\n  ${failures.join("\n  ")}`,
+    );
+  }
+  const fetchMs = io.now() - t0;
+  const report = await wheelhouse.sync(
+    wanted.map((f) => ({
+      filename: f.filename,
+      sha256: f.sha256!,
+      url: f.url,
+      project: f.project,
+      targets: f.targets,
+      ...(f.size !== undefined ? { size: f.size } : {}),
+      ...(f.requiresPython !== undefined ? { requiresPython: f.requiresPython } : {}),
+    })),
+    { cache: store, simple: options.simpleIndex },
+  );
+  const sizes = new Map(report.manifest.files.map((m) => [m.filename, m.size]));
+  const done: DoneFile[] = wanted.map((f) => ({
+    project: f.project,
+    version: f.version,
+    filename: f.filename,
+    url: redactUrl(f.url),
+    sha256: f.sha256!,
+    size: sizes.get(f.filename) ?? f.size ?? 0,
+    targets: f.targets,
+  }));
+  await writeSideFiles(dest, targets, pins, done);
+  await writeReport(s, targets, done);
+  const fromCache = wanted.length - remote.length;
+  ui.info(
+    `Downloaded ${remote.length} file${remote.length === 1 ? "" : "s"} (${
+      formatBytes(fetchedBytes)
+    }) in ${
+      formatDuration(fetchMs)
+    } · ${fromCache} from cache or already present · ${wanted.length} in ${options.dest}`,
+  );
+  return 0;
+}
+
+async function writeAtomicText(path: string, text: string): Promise<void> {
+  await Deno.mkdir(dirname(path), { recursive: true });
+  const temp = `${path}.${crypto.randomUUID().slice(0, 8)}.tmp`;
+  await Deno.writeTextFile(temp, text);
+  await Deno.rename(temp, path);
+}
+
+async function writeSideFiles(
+  dest: string,
+  targets: readonly Target[],
+  pins: TargetPins,
+  done: readonly DoneFile[],
+): Promise<void> {
+  if (targets.length === 0) {
+    // --all-platforms: every file of the lock; no single install set to pin.
+    return;
+  }
+  const header = `Pinned by wheelhouse for ${targets.map((t) => t.name).join(", ")}`;
+  if (samePins(pins)) {
+    await writeAtomicText(
+      join(dest, "requirements.txt"),
+      requirementsText(pins.values().next().value!, done, header),
+    );
+  } else {
+    for (const [target, map] of pins) {
+      await writeAtomicText(
+        join(dest, `requirements-${targetSlug(target)}.txt`),
+        requirementsText(map, done, `Pinned by wheelhouse for ${target}`),
+      );
+    }
+  }
+  await writeAtomicText(join(dest, "pylock.toml"), pylockText(targets, pins, done));
+}
+
+async function writeReport(
+  s: Session,
+  targets: readonly Target[],
+  files: Parameters<typeof reportJson>[1],
+): Promise<void> {
+  if (s.options.report === undefined) return;
+  const text = reportJson(targets, files);
+  if (s.options.report === "-") s.io.stdout.write(text);
+  else await writeAtomicText(resolve(s.io.cwd, s.options.report), text);
+}

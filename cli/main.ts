@@ -1,0 +1,77 @@
+/**
+ * The `wheelhouse` command line: `download` (from requirements or a lock file) and `cache`.
+ *
+ * `main(args, io)` runs one command in-process and returns its exit code: 0 success, 1 a
+ * resolution or download failure, 2 bad usage or bad input. Only this file maps errors to exit
+ * codes; nothing prints a stack trace.
+ *
+ * @module
+ */
+import { type CliIo, denoIo } from "./io.ts";
+import { UsageError } from "./_options.ts";
+import { download } from "./download.ts";
+import { cacheCommand } from "./cache.ts";
+import { describeError, exitCodeOf } from "./_errors.ts";
+import { VERSION } from "./_version.ts";
+
+const HELP = `wheelhouse ${VERSION}: resolve Python requirements and download wheels and sdists
+
+Usage:
+  wheelhouse download [OPTIONS] [REQUIREMENT...]   resolve and download into a folder
+  wheelhouse download --lock pylock.toml|uv.lock   download exactly what a lock file lists
+  wheelhouse cache dir|info|clean [PROJECT...]|prune
+
+Run "wheelhouse download --help" for the download options.
+`;
+
+/**
+ * Runs the command line.
+ *
+ * @param args The arguments after the program name.
+ * @param io The outside world (streams, env, cwd, fetch); the real one by default.
+ * @returns The exit code.
+ * @example
+ * ```ts
+ * import { main } from "./main.ts";
+ * import { memorySink } from "./io.ts";
+ * const stdout = memorySink();
+ * const code = await main(["--version"], {
+ *   stdout, stderr: memorySink(), env: () => undefined, cwd: ".",
+ *   fetch: globalThis.fetch, now: Date.now,
+ * });
+ * if (code !== 0 || !stdout.text().startsWith("wheelhouse ")) throw new Error("no version");
+ * ```
+ */
+export async function main(args: string[], io: CliIo = denoIo()): Promise<number> {
+  const [command, ...rest] = args;
+  try {
+    switch (command) {
+      case undefined:
+      case "help":
+      case "-h":
+      case "--help":
+        io.stdout.write(HELP);
+        return command === undefined ? 2 : 0;
+      case "--version":
+      case "-V":
+        io.stdout.write(`wheelhouse ${VERSION}\n`);
+        return 0;
+      case "download":
+        return await download(rest, io);
+      case "cache":
+        return await cacheCommand(rest, io);
+      default:
+        throw new UsageError(`unknown command "${command}"; expected download or cache`);
+    }
+  } catch (e) {
+    io.stderr.write(`error: ${describeError(e)}\n`);
+    if (e instanceof UsageError) io.stderr.write(`Run "wheelhouse --help" for usage.\n`);
+    return exitCodeOf(e);
+  }
+}
+
+if (import.meta.main) {
+  const controller = new AbortController();
+  Deno.addSignalListener("SIGINT", () => controller.abort());
+  Deno.exit(await main(Deno.args, { ...denoIo(), signal: controller.signal }));
+}

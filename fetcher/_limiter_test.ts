@@ -1,0 +1,77 @@
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { Limiter, OnceMap } from "./_limiter.ts";
+
+function tick(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+Deno.test("Limiter never runs more than the global cap, nor more than the per-key cap per key", async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.integer({ min: 1, max: 6 }),
+      fc.integer({ min: 1, max: 6 }),
+      fc.array(fc.tuple(fc.constantFrom("a", "b", "c"), fc.integer({ min: 0, max: 3 })), {
+        maxLength: 30,
+      }),
+      async (global, perKey, tasks) => {
+        const limiter = new Limiter(global, perKey);
+        let active = 0;
+        const perKeyActive = new Map<string, number>();
+        const results = await Promise.all(
+          tasks.map(([key, ticks], i) =>
+            limiter.run(key, async () => {
+              active++;
+              perKeyActive.set(key, (perKeyActive.get(key) ?? 0) + 1);
+              assert.ok(active <= global);
+              assert.ok((perKeyActive.get(key) ?? 0) <= perKey);
+              for (let t = 0; t < ticks; t++) await tick();
+              active--;
+              perKeyActive.set(key, (perKeyActive.get(key) ?? 0) - 1);
+              return i;
+            })
+          ),
+        );
+        assert.deepEqual(results, tasks.map((_, i) => i));
+        assert.ok(limiter.peak <= global);
+      },
+    ),
+    { numRuns: 50 },
+  );
+});
+
+Deno.test("Limiter releases its slot when a task throws", async () => {
+  const limiter = new Limiter(1);
+  await assert.rejects(limiter.run("h", () => Promise.reject(new Error("boom"))));
+  assert.equal(await limiter.run("h", () => Promise.resolve(7)), 7);
+});
+
+Deno.test("Limiter stops waiting when the signal aborts", async () => {
+  const limiter = new Limiter(1);
+  let release!: () => void;
+  const first = limiter.run("h", () => new Promise<void>((r) => (release = r)));
+  const controller = new AbortController();
+  const second = limiter.run("h", () => Promise.resolve("ran"), controller.signal);
+  controller.abort(new Error("stop"));
+  await assert.rejects(second, /stop/);
+  release();
+  await first;
+  assert.equal(await limiter.run("h", () => Promise.resolve("ok")), "ok");
+});
+
+Deno.test("OnceMap shares one promise between concurrent callers of a key", async () => {
+  const once = new OnceMap<string, number>();
+  let calls = 0;
+  const task = async (): Promise<number> => {
+    calls++;
+    await tick();
+    return 42;
+  };
+  const [a, b] = await Promise.all([once.run("k", task), once.run("k", task)]);
+  assert.equal(a, 42);
+  assert.equal(b, 42);
+  assert.equal(calls, 1);
+  assert.equal(once.size, 0);
+  await once.run("k", task);
+  assert.equal(calls, 2);
+});

@@ -1,0 +1,272 @@
+/**
+ * An in-memory {@linkcode FileSystem} for tests, able to inject faults: a "crash" at step N
+ * (that operation and every later one throws, as if the process died there, leaving the disk as
+ * it was), and transient errors such as `EBUSY` on chosen operations. Several views can share one
+ * disk, to model processes that share a cache.
+ *
+ * @module
+ */
+
+import { posix } from "node:path";
+import type { FileStat, FileSystem, WritableFile } from "./types.ts";
+
+/** An error with a Node-style `code`, like the ones `node:fs` throws. */
+export class FsError extends Error {
+  override name = "FsError";
+  /** `ENOENT`, `EEXIST`, `EBUSY`, ... */
+  readonly code: string;
+  /**
+   * @param code Node-style error code.
+   * @param op The operation that failed.
+   * @param path The path it failed on.
+   */
+  constructor(code: string, op: string, path: string) {
+    super(`${code}: ${op} '${path}'`);
+    this.code = code;
+  }
+}
+
+/** Thrown by every operation at and after the crash step of a {@linkcode MemoryFs}. */
+export class CrashError extends Error {
+  override name = "CrashError";
+}
+
+/** The shared disk behind one or more {@linkcode MemoryFs} views. */
+export interface MemoryDisk {
+  files: Map<string, { data: Uint8Array; mtimeMs: number }>;
+  dirs: Set<string>;
+}
+
+/** Options of a {@linkcode MemoryFs} view. */
+export interface MemoryFsOptions {
+  /** The disk to share; a fresh empty one when omitted. */
+  disk?: MemoryDisk;
+  /** The operation with this 0-based step number (and all after it) throws {@linkcode CrashError}. */
+  crashAt?: number;
+  /** Returns an error code to throw for this operation (a transient fault), or undefined. */
+  fault?: (op: string, path: string, step: number) => string | undefined;
+  /** Number of microtask turns to yield before operation `step`, to vary interleavings. */
+  yields?: (step: number) => number;
+  /** Clock for modification times. */
+  now?: () => number;
+}
+
+/**
+ * An in-memory, fault-injecting file system.
+ *
+ * @example
+ * ```ts
+ * import { CrashError, MemoryFs } from "./memory_fs.ts";
+ * const fs = new MemoryFs({ crashAt: 2 });
+ * await fs.mkdir("/c", { recursive: true }); // step 0
+ * const f = await fs.open("/c/x", "w"); // step 1
+ * let crashed = false;
+ * try {
+ *   await f.write(new Uint8Array([1])); // step 2: crash
+ * } catch (e) {
+ *   crashed = e instanceof CrashError;
+ * }
+ * if (!crashed || !fs.crashed) throw new Error();
+ * const after = fs.restart();
+ * if ((await after.stat("/c/x")).size !== 0) throw new Error();
+ * ```
+ */
+export class MemoryFs implements FileSystem {
+  /** The disk this view reads and writes. */
+  readonly disk: MemoryDisk;
+  #step = 0;
+  #crashed = false;
+  #options: MemoryFsOptions;
+
+  /** @param options Disk to share and faults to inject. */
+  constructor(options: MemoryFsOptions = {}) {
+    this.#options = options;
+    this.disk = options.disk ?? { files: new Map(), dirs: new Set(["/"]) };
+  }
+
+  /** Whether this view has crashed. */
+  get crashed(): boolean {
+    return this.#crashed;
+  }
+
+  /** Operations performed (or attempted) so far. */
+  get steps(): number {
+    return this.#step;
+  }
+
+  /**
+   * A new view of the same disk without faults: the process "restarted".
+   *
+   * @param options Faults for the new view.
+   */
+  restart(options: Omit<MemoryFsOptions, "disk"> = {}): MemoryFs {
+    return new MemoryFs({ ...options, disk: this.disk });
+  }
+
+  async #enter(op: string, path: string): Promise<string> {
+    const step = this.#step++;
+    const turns = this.#options.yields?.(step) ?? 0;
+    for (let i = 0; i < turns; i++) await Promise.resolve();
+    if (this.#crashed) throw new CrashError(`crashed before ${op} '${path}'`);
+    if (this.#options.crashAt !== undefined && step >= this.#options.crashAt) {
+      this.#crashed = true;
+      throw new CrashError(`crash injected at step ${step}: ${op} '${path}'`);
+    }
+    const code = this.#options.fault?.(op, path, step);
+    if (code !== undefined) throw new FsError(code, op, path);
+    return posix.resolve("/", path);
+  }
+
+  #now(): number {
+    return this.#options.now?.() ?? Date.now();
+  }
+
+  #requireParent(op: string, path: string): void {
+    if (!this.disk.dirs.has(posix.dirname(path))) throw new FsError("ENOENT", op, path);
+  }
+
+  async open(path: string, flags: "w" | "a" | "wx"): Promise<WritableFile> {
+    const p = await this.#enter("open", path);
+    this.#requireParent("open", p);
+    if (this.disk.dirs.has(p)) throw new FsError("EISDIR", "open", p);
+    const existing = this.disk.files.get(p);
+    if (flags === "wx" && existing) throw new FsError("EEXIST", "open", p);
+    if (flags !== "a" || !existing) {
+      this.disk.files.set(p, { data: new Uint8Array(0), mtimeMs: this.#now() });
+    }
+    let closed = false;
+    return {
+      write: async (data: Uint8Array): Promise<void> => {
+        await this.#enter("write", p);
+        if (closed) throw new FsError("EBADF", "write", p);
+        const entry = this.disk.files.get(p);
+        // Writing to an unlinked file succeeds but lands nowhere visible, as on POSIX.
+        if (!entry) return;
+        const next = new Uint8Array(entry.data.length + data.length);
+        next.set(entry.data);
+        next.set(data, entry.data.length);
+        entry.data = next;
+        entry.mtimeMs = this.#now();
+      },
+      sync: async (): Promise<void> => {
+        await this.#enter("sync", p);
+      },
+      close: async (): Promise<void> => {
+        await this.#enter("close", p);
+        closed = true;
+      },
+    };
+  }
+
+  async *read(path: string, options?: { start?: number }): AsyncIterable<Uint8Array> {
+    const p = await this.#enter("read", path);
+    const entry = this.disk.files.get(p);
+    if (!entry) throw new FsError("ENOENT", "read", p);
+    const data = entry.data.slice(options?.start ?? 0);
+    for (let i = 0; i < data.length; i += 4096) {
+      if (i > 0) await this.#enter("read", path);
+      yield data.slice(i, i + 4096);
+    }
+  }
+
+  async readFile(path: string): Promise<Uint8Array> {
+    const p = await this.#enter("readFile", path);
+    const entry = this.disk.files.get(p);
+    if (!entry) throw new FsError(this.disk.dirs.has(p) ? "EISDIR" : "ENOENT", "readFile", p);
+    return entry.data.slice();
+  }
+
+  async stat(path: string): Promise<FileStat> {
+    const p = await this.#enter("stat", path);
+    const entry = this.disk.files.get(p);
+    if (entry) {
+      return { size: entry.data.length, isFile: true, isDirectory: false, mtimeMs: entry.mtimeMs };
+    }
+    if (this.disk.dirs.has(p)) return { size: 0, isFile: false, isDirectory: true, mtimeMs: 0 };
+    throw new FsError("ENOENT", "stat", p);
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    const a = await this.#enter("rename", from);
+    const b = posix.resolve("/", to);
+    const entry = this.disk.files.get(a);
+    if (!entry) throw new FsError("ENOENT", "rename", a);
+    this.#requireParent("rename", b);
+    if (this.disk.dirs.has(b)) throw new FsError("EISDIR", "rename", b);
+    this.disk.files.delete(a);
+    this.disk.files.set(b, entry);
+  }
+
+  async unlink(path: string): Promise<void> {
+    const p = await this.#enter("unlink", path);
+    if (!this.disk.files.delete(p)) throw new FsError("ENOENT", "unlink", p);
+  }
+
+  async rm(path: string, options?: { recursive?: boolean }): Promise<void> {
+    const p = await this.#enter("rm", path);
+    if (this.disk.files.delete(p)) return;
+    if (!this.disk.dirs.has(p)) return;
+    const prefix = p === "/" ? "/" : `${p}/`;
+    const children = [...this.disk.files.keys(), ...this.disk.dirs].filter((k) =>
+      k.startsWith(prefix)
+    );
+    if (children.length > 0 && !options?.recursive) throw new FsError("ENOTEMPTY", "rm", p);
+    for (const k of children) {
+      this.disk.files.delete(k);
+      this.disk.dirs.delete(k);
+    }
+    if (p !== "/") this.disk.dirs.delete(p);
+  }
+
+  async mkdir(path: string, options?: { recursive?: boolean }): Promise<void> {
+    const p = await this.#enter("mkdir", path);
+    if (this.disk.files.has(p)) throw new FsError("EEXIST", "mkdir", p);
+    if (this.disk.dirs.has(p)) {
+      if (options?.recursive) return;
+      throw new FsError("EEXIST", "mkdir", p);
+    }
+    if (!options?.recursive) {
+      this.#requireParent("mkdir", p);
+      this.disk.dirs.add(p);
+      return;
+    }
+    const missing: string[] = [];
+    for (let d = p; !this.disk.dirs.has(d); d = posix.dirname(d)) {
+      if (this.disk.files.has(d)) throw new FsError("ENOTDIR", "mkdir", d);
+      missing.push(d);
+    }
+    for (const d of missing) this.disk.dirs.add(d);
+  }
+
+  async readdir(path: string): Promise<string[]> {
+    const p = await this.#enter("readdir", path);
+    if (!this.disk.dirs.has(p)) {
+      throw new FsError(this.disk.files.has(p) ? "ENOTDIR" : "ENOENT", "readdir", p);
+    }
+    const names = new Set<string>();
+    for (const k of [...this.disk.files.keys(), ...this.disk.dirs]) {
+      if (k !== p && posix.dirname(k) === p) names.add(posix.basename(k));
+    }
+    return [...names].sort();
+  }
+
+  async link(existing: string, newPath: string): Promise<void> {
+    const a = await this.#enter("link", existing);
+    const b = posix.resolve("/", newPath);
+    const entry = this.disk.files.get(a);
+    if (!entry) throw new FsError("ENOENT", "link", a);
+    this.#requireParent("link", b);
+    if (this.disk.files.has(b) || this.disk.dirs.has(b)) throw new FsError("EEXIST", "link", b);
+    // Shares the entry object, so it behaves like one inode with two names.
+    this.disk.files.set(b, entry);
+  }
+
+  async copyFile(from: string, to: string): Promise<void> {
+    const a = await this.#enter("copyFile", from);
+    const b = posix.resolve("/", to);
+    const entry = this.disk.files.get(a);
+    if (!entry) throw new FsError("ENOENT", "copyFile", a);
+    this.#requireParent("copyFile", b);
+    this.disk.files.set(b, { data: entry.data.slice(), mtimeMs: this.#now() });
+  }
+}

@@ -1,0 +1,191 @@
+/**
+ * Resolution of root requirements into pinned versions, one PubGrub run per target, with the
+ * provider's answers shared between targets.
+ *
+ * @module
+ */
+
+import type { Requirement } from "../pep/requirement.ts";
+import type { Target } from "../pep/tags.ts";
+import { Solver } from "./_pubgrub.ts";
+import { explain } from "./_report.ts";
+import { Session } from "./_session.ts";
+import { ROOT, splitKey, TargetHost } from "./_target_host.ts";
+import {
+  type MultiResolution,
+  type PlannedFile,
+  type Provider,
+  type Resolution,
+  ResolutionError,
+  type ResolutionError as ResolutionErrorType,
+  type ResolvedPackage,
+  type ResolveOptions,
+} from "./types.ts";
+
+/** Options of {@linkcode resolve} and {@linkcode resolveTargets}: a provider and the policy. */
+export interface ResolveRunOptions extends ResolveOptions {
+  /** Where versions and metadata come from. */
+  readonly provider: Provider;
+}
+
+async function resolveWith(
+  requirements: readonly Requirement[],
+  target: Target,
+  session: Session,
+  options: ResolveOptions,
+): Promise<Resolution> {
+  const host = new TargetHost(requirements, target, session, options);
+  const solver = new Solver(host);
+  let outcome;
+  try {
+    outcome = await solver.solve();
+  } catch (error) {
+    if (error instanceof ResolutionError) throw error;
+    if (options.signal?.aborted) {
+      throw new ResolutionError("aborted", `Resolution for ${target.name} was aborted`, {
+        target: target.name,
+        cause: error,
+      });
+    }
+    const detail = error instanceof Error ? error.message : String(error);
+    throw new ResolutionError(
+      "provider-failed",
+      `Cannot resolve for ${target.name}: ${detail}`,
+      { target: target.name, cause: error },
+    );
+  }
+  if (outcome.kind === "error") {
+    const text = explain({
+      root: ROOT,
+      target: target.name,
+      versions: (key) => host.versionStrings(key),
+      display: (key) => key,
+      notFound: (key) => host.notFoundReason(key),
+    }, outcome.incompatibility);
+    throw new ResolutionError(
+      "unsatisfiable",
+      `No solution for ${target.name}:\n${text}`,
+      { target: target.name },
+    );
+  }
+  const extras = new Map<string, string[]>();
+  for (const key of outcome.decisions.keys()) {
+    const { name, extra } = splitKey(key);
+    if (extra !== undefined) extras.set(name, [...(extras.get(name) ?? []), extra]);
+  }
+  const packages: [string, ResolvedPackage][] = [];
+  for (const [key, index] of outcome.decisions) {
+    if (key === ROOT || splitKey(key).extra !== undefined) continue;
+    const active = (extras.get(key) ?? []).sort();
+    const requirements = [
+      ...(host.applied.get(`${key}@${index}`) ?? []),
+      ...active.flatMap((e) => host.applied.get(`${key}[${e}]@${index}`) ?? []),
+    ];
+    packages.push([key, {
+      name: key,
+      version: host.candidate(key, index).version,
+      extras: active,
+      requirements,
+      files: host.state(key).files[index] ?? [],
+    }]);
+  }
+  packages.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  options.reporter?.onEvent({ kind: "resolved", target: target.name, packages: packages.length });
+  return { target, packages: new Map(packages) };
+}
+
+/**
+ * Resolves requirements for one target: the newest compatible versions, deterministically.
+ *
+ * @param requirements The root requirements (markers are evaluated for the target).
+ * @param target The environment to resolve for.
+ * @param options The provider and the resolution policy.
+ * @returns The pinned packages.
+ * @throws {ResolutionError} `unsatisfiable` with an explanation, `provider-failed`, `aborted`.
+ * @example
+ * ```ts
+ * import { resolve } from "./resolve.ts";
+ * import { InMemoryProvider } from "./in_memory_provider.ts";
+ * import { Requirement } from "../pep/requirement.ts";
+ * import { targetFromPreset } from "../pep/tags.ts";
+ * const provider = new InMemoryProvider({
+ *   a: { "1.0": ["b>=2"], "2.0": ["b<2"] },
+ *   b: { "1.5": [], "2.1": [] },
+ * });
+ * const result = await resolve([Requirement.parse("a"), Requirement.parse("b>=2")],
+ *   targetFromPreset("linux", { pythonVersion: "3.11" }), { provider });
+ * if (result.packages.get("a")?.version.toString() !== "1.0") throw new Error("a");
+ * if (result.packages.get("b")?.version.toString() !== "2.1") throw new Error("b");
+ * ```
+ */
+export function resolve(
+  requirements: readonly Requirement[],
+  target: Target,
+  options: ResolveRunOptions,
+): Promise<Resolution> {
+  const session = new Session(options.provider, options);
+  return resolveWith(requirements, target, session, options);
+}
+
+/**
+ * Resolves requirements for several targets, sharing versions and metadata between them, and
+ * returns the union of the files to download, each with the targets it serves.
+ *
+ * @param requirements The root requirements.
+ * @param targets The environments, e.g. CPython 3.11 and 3.13 on Linux, macOS and Windows.
+ * @param options The provider and the resolution policy.
+ * @returns One resolution per target and the planned files.
+ * @throws {ResolutionError} For the first target (in the order given) that fails.
+ * @example
+ * ```ts
+ * import { resolveTargets } from "./resolve.ts";
+ * import { InMemoryProvider } from "./in_memory_provider.ts";
+ * import { Requirement } from "../pep/requirement.ts";
+ * import { targetFromPreset } from "../pep/tags.ts";
+ * const provider = new InMemoryProvider({ six: { "1.16.0": [] } });
+ * const targets = ["linux", "windows"].map((p) => targetFromPreset(p, { pythonVersion: "3.12" }));
+ * const result = await resolveTargets([Requirement.parse("six")], targets, { provider });
+ * if (result.files.length !== 1 || result.files[0]!.targets.length !== 2) throw new Error();
+ * ```
+ */
+export async function resolveTargets(
+  requirements: readonly Requirement[],
+  targets: readonly Target[],
+  options: ResolveRunOptions,
+): Promise<MultiResolution> {
+  const session = new Session(options.provider, options);
+  const settled = await Promise.allSettled(
+    targets.map((t) => resolveWith(requirements, t, session, options)),
+  );
+  const resolutions: Resolution[] = [];
+  for (const s of settled) {
+    if (s.status === "rejected") throw s.reason as ResolutionErrorType;
+    resolutions.push(s.value);
+  }
+  const files = new Map<string, PlannedFile & { targets: string[] }>();
+  for (const resolution of resolutions) {
+    for (const p of resolution.packages.values()) {
+      const file = p.files[0];
+      if (!file) continue;
+      const key = file.url;
+      const entry = files.get(key);
+      if (entry) entry.targets.push(resolution.target.name);
+      else {
+        files.set(key, {
+          name: p.name,
+          version: p.version,
+          file,
+          targets: [resolution.target.name],
+        });
+      }
+    }
+  }
+  const planned = [...files.values()].sort((a, b) =>
+    a.name < b.name
+      ? -1
+      : a.name > b.name
+      ? 1
+      : a.version.compare(b.version) || (a.file.filename < b.file.filename ? -1 : 1)
+  );
+  return { resolutions, files: planned };
+}

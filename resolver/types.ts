@@ -1,0 +1,204 @@
+/**
+ * The boundary of the resolver module: the {@linkcode Provider} it asks for versions and
+ * metadata (the index client through `index_provider.ts`, or an in-memory one in tests), the
+ * options and results of a resolution, the {@linkcode Reporter} for progress, and
+ * {@linkcode ResolutionError}.
+ *
+ * @module
+ */
+
+import type { Version } from "../pep/version.ts";
+import type { Requirement } from "../pep/requirement.ts";
+import type { SpecifierSet } from "../pep/specifier.ts";
+import type { Target } from "../pep/tags.ts";
+
+/** One distribution file of a version, as far as the resolver cares. */
+export interface CandidateFile {
+  /** File name, e.g. `six-1.16.0-py2.py3-none-any.whl`. */
+  readonly filename: string;
+  /** Where to download it from. */
+  readonly url: string;
+  /** `wheel` or `sdist`. */
+  readonly kind: "wheel" | "sdist";
+  /** Expanded compatibility tags of a wheel (`cp311-cp311-manylinux_2_17_x86_64`); empty for sdists. */
+  readonly tags: readonly string[];
+  /** `Requires-Python` the index states for the file (PEP 503 `data-requires-python`). */
+  readonly requiresPython?: SpecifierSet;
+  /** PEP 592: a yanked file is only used for an exact `==` pin. */
+  readonly yanked: boolean;
+  /** Upload time in epoch milliseconds (PEP 700), for `excludeNewer`. */
+  readonly uploadTime?: number;
+  /** Size in bytes, when known. */
+  readonly size?: number;
+  /** Hashes by algorithm, lower-case hex. */
+  readonly hashes: Readonly<Record<string, string>>;
+}
+
+/** One version of a project with its files. */
+export interface VersionCandidate {
+  readonly version: Version;
+  readonly files: readonly CandidateFile[];
+}
+
+/** The answer to "which versions does project P have". */
+export type VersionsOutcome =
+  | { readonly kind: "found"; readonly candidates: readonly VersionCandidate[] }
+  | { readonly kind: "not-found"; readonly reason?: string };
+
+/** The part of core metadata the resolver uses. */
+export interface PackageMetadata {
+  readonly requiresDist: readonly Requirement[];
+  readonly requiresPython?: SpecifierSet | undefined;
+  /** Normalised `Provides-Extra` names; empty when the metadata does not list any. */
+  readonly providesExtra: readonly string[];
+}
+
+/** The answer to "what does version V of P depend on". */
+export type MetadataOutcome =
+  | { readonly kind: "found"; readonly metadata: PackageMetadata }
+  | { readonly kind: "unavailable"; readonly reason: string };
+
+/** Options passed to every provider call. */
+export interface ProviderCallOptions {
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Where versions and metadata come from. Failures (HTTP errors and the like) throw; expected
+ * outcomes are values. The resolver calls `metadata` once per (name, version) and run.
+ */
+export interface Provider {
+  /**
+   * True when requests are slow (network), so that fetching metadata the resolver will probably
+   * need next, concurrently and bounded, pays off. In-memory providers leave it unset.
+   */
+  readonly prefetch?: boolean;
+  /** The versions of a project (normalised name), in any order. */
+  versions(name: string, options?: ProviderCallOptions): Promise<VersionsOutcome>;
+  /** The metadata of one version; `candidate` carries the files to read it from. */
+  metadata(
+    name: string,
+    candidate: VersionCandidate,
+    options?: ProviderCallOptions,
+  ): Promise<MetadataOutcome>;
+}
+
+/** Progress events of a resolution. */
+export type ResolveEvent =
+  | { readonly kind: "versions"; readonly name: string }
+  | { readonly kind: "metadata"; readonly name: string; readonly version: string }
+  | {
+    readonly kind: "decided";
+    readonly target: string;
+    readonly name: string;
+    readonly version: string;
+  }
+  | { readonly kind: "resolved"; readonly target: string; readonly packages: number };
+
+/** Receives progress; the resolver never prints. */
+export interface Reporter {
+  /** Called for every event; must not throw. */
+  onEvent(event: ResolveEvent): void;
+}
+
+/** A package list for `onlyBinary` / `noBinary`: normalised names, or `":all:"` for all. */
+export type PackageSelector = readonly string[];
+
+/** Options of a resolution. */
+export interface ResolveOptions {
+  /** `-c` constraints: apply only to packages that are otherwise required. */
+  readonly constraints?: readonly Requirement[];
+  /** Allow pre-releases everywhere (otherwise only where a specifier names one or nothing else fits). */
+  readonly prereleases?: boolean;
+  /** Ignore files uploaded after this time (epoch milliseconds). */
+  readonly excludeNewer?: number;
+  /** Never use sdists for these packages (`":all:"` for all). */
+  readonly onlyBinary?: PackageSelector;
+  /** Never use wheels for these packages (`":all:"` for all). */
+  readonly noBinary?: PackageSelector;
+  /** Prefer versions that have a compatible wheel over newer ones that only have an sdist. */
+  readonly preferBinary?: boolean;
+  /**
+   * Versions to prefer when they are allowed (normalised name -> version), e.g. what is already
+   * installed or locked; otherwise the newest compatible version is chosen.
+   */
+  readonly preferences?: ReadonlyMap<string, Version>;
+  /** Resolve only the given requirements, not their dependencies. */
+  readonly noDeps?: boolean;
+  /** How many requests may be in flight for prefetching (default 16; 0 disables prefetching). */
+  readonly concurrency?: number;
+  readonly reporter?: Reporter;
+  readonly signal?: AbortSignal;
+}
+
+/** One pinned package of a resolution. */
+export interface ResolvedPackage {
+  /** Normalised project name. */
+  readonly name: string;
+  readonly version: Version;
+  /** Extras that were activated, normalised and sorted. */
+  readonly extras: readonly string[];
+  /** The dependencies that applied for the target (markers evaluated, extras included). */
+  readonly requirements: readonly Requirement[];
+  /** The files usable for the target, best first (the first is the one to download). */
+  readonly files: readonly CandidateFile[];
+}
+
+/** The result of resolving for one target. */
+export interface Resolution {
+  readonly target: Target;
+  /** Pinned packages keyed by normalised name, in name order. */
+  readonly packages: ReadonlyMap<string, ResolvedPackage>;
+}
+
+/** A file to fetch and the targets it serves. */
+export interface PlannedFile {
+  readonly name: string;
+  readonly version: Version;
+  readonly file: CandidateFile;
+  /** Target names, in the order the targets were given. */
+  readonly targets: readonly string[];
+}
+
+/** The result of resolving for several targets. */
+export interface MultiResolution {
+  /** One resolution per target, in the order given. */
+  readonly resolutions: readonly Resolution[];
+  /** The union of the files to download (one per package and target), ordered by name, version, filename. */
+  readonly files: readonly PlannedFile[];
+}
+
+/** Why a resolution failed. */
+export type ResolutionErrorCode = "unsatisfiable" | "aborted" | "provider-failed";
+
+/**
+ * A resolution failed: `unsatisfiable` carries an explanation in words, naming the target.
+ *
+ * @example
+ * ```ts
+ * import { ResolutionError } from "./types.ts";
+ * const e = new ResolutionError("unsatisfiable", "a cannot be used", { target: "t" });
+ * if (e.name !== "ResolutionError" || e.code !== "unsatisfiable") throw new Error();
+ * ```
+ */
+export class ResolutionError extends Error {
+  override readonly name = "ResolutionError";
+  readonly code: ResolutionErrorCode;
+  /** The target the resolution was for. */
+  readonly target: string | undefined;
+
+  /**
+   * @param code What kind of failure.
+   * @param message The explanation.
+   * @param options The target and the underlying cause.
+   */
+  constructor(
+    code: ResolutionErrorCode,
+    message: string,
+    options: { target?: string; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.target = options.target;
+  }
+}

@@ -1,0 +1,340 @@
+// End-to-end tests of `wheelhouse download`: the CLI as a subprocess against the test index server
+// serving the example index's real archives, with real pip as the consumer of the output.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { type IndexServer, servedFilesFromDir, startIndexServer } from "./index_server.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+const EXAMPLES = join(ROOT, "examples", "index");
+const decoder = new TextDecoder();
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function wheelhouse(
+  args: string[],
+  cwd: string,
+  env: Record<string, string> = {},
+): Promise<Run> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", join(ROOT, "cli", "main.ts"), ...args],
+    cwd,
+    env: { NO_COLOR: "1", ...env },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+}
+
+async function python(args: string[], cwd: string): Promise<Run | undefined> {
+  try {
+    const out = await new Deno.Command("python3", {
+      args,
+      cwd,
+      env: { PIP_CONFIG_FILE: "/dev/null", PIP_DISABLE_PIP_VERSION_CHECK: "1", PIP_NO_INPUT: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    return {
+      code: out.code,
+      stdout: decoder.decode(out.stdout),
+      stderr: decoder.decode(out.stderr),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+const HAVE_PIP = (await python(["-m", "pip", "--version"], "."))?.code === 0;
+if (!HAVE_PIP) console.warn("SKIPPING pip end-to-end checks: python3 -m pip is not available");
+
+async function withServer(fn: (server: IndexServer, dir: string) => Promise<void>): Promise<void> {
+  const server = await startIndexServer({ projects: await servedFilesFromDir(EXAMPLES) });
+  const dir = await Deno.makeTempDir({ prefix: "wheelhouse-e2e-" });
+  try {
+    await fn(server, dir);
+  } finally {
+    await server.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+async function archives(dest: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const e of Deno.readDir(dest)) {
+    if (e.isFile && /\.(whl|tar\.gz|zip)$/.test(e.name)) names.push(e.name);
+  }
+  return names.sort();
+}
+
+function common(server: IndexServer, dir: string): string[] {
+  return ["--index-url", server.indexUrl, "--cache-dir", join(dir, "cache"), "--progress", "off"];
+}
+
+Deno.test({
+  name: "download for the host yields the same files as pip download from the same index",
+  ignore: !HAVE_PIP,
+  fn: () =>
+    withServer(async (server, dir) => {
+      const ours = await wheelhouse(
+        [
+          "download",
+          ...common(server, dir),
+          "-d",
+          "ours",
+          "example-app[fast]",
+          "--python-version",
+          "3.11",
+        ],
+        dir,
+      );
+      assert.equal(ours.code, 0, ours.stderr);
+      const pip = await python([
+        "-m",
+        "pip",
+        "download",
+        "--no-cache-dir",
+        "--index-url",
+        server.indexUrl,
+        "-d",
+        "pip",
+        "example-app[fast]",
+      ], dir);
+      assert.equal(pip?.code, 0, pip?.stderr);
+      assert.deepEqual(await archives(join(dir, "ours")), await archives(join(dir, "pip")));
+    }),
+});
+
+Deno.test({
+  name: "pip installs offline from the wheelhouse and its requirements.txt",
+  ignore: !HAVE_PIP,
+  fn: () =>
+    withServer(async (server, dir) => {
+      const run = await wheelhouse(
+        ["download", ...common(server, dir), "-d", "wh", "example-app", "example-legacy==0.9"],
+        dir,
+      );
+      assert.equal(run.code, 0, run.stderr);
+      const req = await Deno.readTextFile(join(dir, "wh", "requirements.txt"));
+      assert.match(req, /example-app==1\.1\.0 \\\n {4}--hash=sha256:[0-9a-f]{64}/);
+      await server.close(); // the network is gone: only the folder remains
+      const install = await python([
+        "-m",
+        "pip",
+        "install",
+        "--no-index",
+        "--no-build-isolation",
+        "--find-links",
+        "wh",
+        "--target",
+        "site",
+        "--only-binary",
+        ":all:",
+        "example-app",
+      ], dir);
+      assert.equal(install?.code, 0, install?.stderr);
+      // The hash-pinned requirements (without the sdist, which would need a build backend).
+      const pinned = req.split(/\n(?=\S)/).filter((b) => !b.startsWith("example-legacy")).join(
+        "\n",
+      );
+      await Deno.writeTextFile(join(dir, "pinned.txt"), pinned);
+      const hashed = await python([
+        "-m",
+        "pip",
+        "install",
+        "--no-index",
+        "--find-links",
+        "wh",
+        "--target",
+        "site2",
+        "--require-hashes",
+        "-r",
+        "pinned.txt",
+      ], dir);
+      assert.equal(hashed?.code, 0, hashed?.stderr);
+      const installed = [...Deno.readDirSync(join(dir, "site2"))].map((e) => e.name);
+      assert.ok(
+        installed.some((n) => n.startsWith("example_http-2.1.0.dist-info")),
+        installed.join(),
+      );
+    }),
+});
+
+Deno.test("one run for two Pythons and three platforms yields exactly each target's files", () =>
+  withServer(async (server, dir) => {
+    const run = await wheelhouse([
+      "download",
+      ...common(server, dir),
+      "-d",
+      "wh",
+      "example-app[fast]",
+      "--python-version",
+      "3.11",
+      "--python-version",
+      "3.13",
+      "--python-platform",
+      "x86_64-manylinux_2_28",
+      "--python-platform",
+      "aarch64-apple-darwin",
+      "--python-platform",
+      "x86_64-pc-windows-msvc",
+      "--report",
+      "report.json",
+    ], dir);
+    assert.equal(run.code, 0, run.stderr);
+    const files = await archives(join(dir, "wh"));
+    const speedups = files.filter((f) => f.startsWith("example_speedups"));
+    assert.deepEqual(speedups, [
+      "example_speedups-0.3.1-cp311-cp311-macosx_11_0_arm64.whl",
+      "example_speedups-0.3.1-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+      "example_speedups-0.3.1-cp311-cp311-win_amd64.whl",
+      "example_speedups-0.3.1-cp313-cp313-macosx_11_0_arm64.whl",
+      "example_speedups-0.3.1-cp313-cp313-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+      "example_speedups-0.3.1-cp313-cp313-win_amd64.whl",
+    ]);
+    // No sdists (every target has a wheel), and the Windows-only dependency only for Windows.
+    assert.ok(!files.some((f) => f.endsWith(".tar.gz")), files.join());
+    const manifest = JSON.parse(await Deno.readTextFile(join(dir, "wh", "manifest.json")));
+    const color = manifest.files.find((f: { filename: string }) =>
+      f.filename.startsWith("example_color")
+    );
+    assert.deepEqual(color.targets, [
+      "cp311-x86_64-pc-windows-msvc",
+      "cp313-x86_64-pc-windows-msvc",
+    ]);
+    const app = manifest.files.find((f: { filename: string }) =>
+      f.filename.startsWith("example_app")
+    );
+    assert.equal(app.targets.length, 6);
+    const report = JSON.parse(await Deno.readTextFile(join(dir, "report.json")));
+    assert.equal(report.version, 1);
+    assert.equal(report.targets.length, 6);
+    const http = report.packages.find((p: { name: string }) => p.name === "example-http");
+    assert.equal(http.version, "2.1.0");
+    assert.match(http.files[0].sha256, /^[0-9a-f]{64}$/);
+    assert.ok(http.files[0].url.startsWith(server.url));
+  }));
+
+Deno.test("an offline run succeeds from the cache and, with an empty cache, names what is missing", () =>
+  withServer(async (server, dir) => {
+    const first = await wheelhouse(
+      ["download", ...common(server, dir), "-d", "a", "example-app"],
+      dir,
+    );
+    assert.equal(first.code, 0, first.stderr);
+    await server.close();
+    const offline = await wheelhouse(
+      ["download", ...common(server, dir), "--offline", "-d", "b", "example-app"],
+      dir,
+    );
+    assert.equal(offline.code, 0, offline.stderr);
+    assert.deepEqual(await archives(join(dir, "b")), await archives(join(dir, "a")));
+    await Deno.remove(join(dir, "cache"), { recursive: true });
+    const miss = await wheelhouse(
+      ["download", ...common(server, dir), "--offline", "-d", "c", "example-app"],
+      dir,
+    );
+    assert.equal(miss.code, 1);
+    assert.match(miss.stderr, /example-app/);
+    assert.match(miss.stderr, /offline/i);
+    assert.ok(!miss.stderr.includes("    at "), "no stack trace");
+  }));
+
+Deno.test("dry-run prints the plan and writes nothing into the destination", () =>
+  withServer(async (server, dir) => {
+    const run = await wheelhouse([
+      "download",
+      ...common(server, dir),
+      "--dry-run",
+      "-d",
+      "wh",
+      "example-app",
+    ], dir);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /Would download 4 of 4 files/);
+    assert.match(run.stdout, /example_http-2\.1\.0-py3-none-any\.whl/);
+    await assert.rejects(() => Deno.stat(join(dir, "wh")), Deno.errors.NotFound);
+  }));
+
+Deno.test("a re-run keeps good files, replaces a corrupted one and prints nothing with -q", () =>
+  withServer(async (server, dir) => {
+    assert.equal(
+      (await wheelhouse(["download", ...common(server, dir), "-d", "wh", "example-http"], dir))
+        .code,
+      0,
+    );
+    const victim = join(dir, "wh", "example_idna-3.7-py3-none-any.whl");
+    await Deno.writeTextFile(victim, "corrupt");
+    const again = await wheelhouse([
+      "download",
+      ...common(server, dir),
+      "-q",
+      "-d",
+      "wh",
+      "example-http",
+    ], dir);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(again.stderr, "");
+    assert.equal(again.stdout, "");
+    assert.ok((await Deno.stat(victim)).size > 100, "the corrupt file was replaced");
+  }));
+
+Deno.test("bad usage and bad input exit with 2 and one clear line, never a stack trace", () =>
+  withServer(async (server, dir) => {
+    const cases: string[][] = [
+      ["download", "--bogus"],
+      ["download", ...common(server, dir), "example-app>="],
+      ["download", ...common(server, dir), "-r", "missing.txt"],
+      ["download", ...common(server, dir), "--python-platform", "amiga", "example-app"],
+      ["download", ...common(server, dir)],
+      ["frobnicate"],
+    ];
+    for (const args of cases) {
+      const run = await wheelhouse(args, dir);
+      assert.equal(run.code, 2, `${args.join(" ")}: ${run.stderr}`);
+      assert.match(run.stderr, /^error: /, args.join(" "));
+      assert.ok(!run.stderr.includes("    at "), `${args.join(" ")}: ${run.stderr}`);
+    }
+  }));
+
+Deno.test("an unknown project fails with 1 and says which index was asked", () =>
+  withServer(async (server, dir) => {
+    const run = await wheelhouse([
+      "download",
+      ...common(server, dir),
+      "-d",
+      "wh",
+      "no-such-project",
+    ], dir);
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /no-such-project/);
+    assert.ok(run.stderr.includes(server.indexUrl), run.stderr);
+  }));
+
+Deno.test("requirements come from a pyproject with extras and dependency groups", () =>
+  withServer(async (server, dir) => {
+    const run = await wheelhouse([
+      "download",
+      ...common(server, dir),
+      "-d",
+      "wh",
+      "--project",
+      join(ROOT, "examples"),
+      "--extra",
+      "fast",
+      "--group",
+      "test",
+      "--python-version",
+      "3.12",
+      "--python-platform",
+      "x86_64-manylinux_2_28",
+    ], dir);
+    assert.equal(run.code, 0, run.stderr);
+    const files = await archives(join(dir, "wh"));
+    for (const p of ["example_app", "example_speedups", "example_legacy", "example_color"]) {
+      assert.ok(files.some((f) => f.startsWith(p)), `${p} missing from ${files.join()}`);
+    }
+  }));
