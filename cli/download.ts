@@ -2,6 +2,7 @@
 // offline. Composes the modules: targets (pep), index client (index), resolver, fetcher, cache
 // and wheelhouse stores (cache), then writes requirements.txt, pylock.toml and the report.
 import { dirname, join, resolve } from "node:path";
+import { match } from "ts-pattern";
 import { LocalDirStore } from "../cache/local_dir_store.ts";
 import { WheelhouseStore } from "../cache/wheelhouse_store.ts";
 import type { CachedResponseMeta, HttpCacheStorage as IndexCacheStorage } from "../index/types.ts";
@@ -380,8 +381,11 @@ export async function deliver(
   const cachedPaths = new Map<string, string>();
   for (const f of wanted) {
     if (f.sha256 !== undefined) {
-      const hit = await store.get(f.sha256);
-      if (hit.kind === "hit") cachedPaths.set(f.url, hit.path);
+      match(await store.get(f.sha256))
+        .with({ kind: "hit" }, (hit) => void cachedPaths.set(f.url, hit.path))
+        // A corrupt entry is fetched again; obtain() replaces it.
+        .with({ kind: "miss" }, () => undefined)
+        .exhaustive();
     }
   }
   const present = await wheelhouse.scan();

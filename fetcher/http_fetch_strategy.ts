@@ -601,6 +601,12 @@ export class HttpFetchStrategy implements FetchStrategy {
       );
     };
 
+    // Hash what we already hold before asking, so no timer runs while a big partial is read.
+    let prefix: Hash | undefined;
+    if (offset > 0) {
+      prefix = createHash("sha256");
+      for await (const chunk of this.#fs.read(part)) prefix.update(chunk);
+    }
     try {
       arm("connect", this.#connectTimeoutMs);
       let response: Response;
@@ -649,11 +655,10 @@ export class HttpFetchStrategy implements FetchStrategy {
       }
       if (!response.body) throw new Retryable("network", "response has no body");
 
-      const hash: Hash = createHash("sha256");
+      clearTimeout(timer);
+      const hash: Hash = append && prefix ? prefix : createHash("sha256");
       let written = 0;
-      if (append) {
-        for await (const chunk of this.#fs.read(part)) hash.update(chunk);
-      } else {
+      if (!append) {
         const meta: PartialMeta = { url: request.url };
         const etag = response.headers.get("etag");
         const lastModified = response.headers.get("last-modified");
