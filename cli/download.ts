@@ -131,6 +131,8 @@ export interface Session {
   fetcher: HttpFetchStrategy;
   reporterSlot: { current: FetchReporter | undefined };
   cleanup: (() => Promise<void>)[];
+  /** Parts of the one-line summary printed at the end ("Resolved 42 packages in 0.9s", …). */
+  summary: string[];
 }
 
 /**
@@ -196,6 +198,7 @@ export async function download(
     fetcher,
     reporterSlot,
     cleanup,
+    summary: [],
   };
   try {
     return options.lock !== undefined
@@ -290,10 +293,11 @@ async function fromRequirements(s: Session): Promise<number> {
       [...r.packages.values()].map((p) => `${p.name}==${p.version}`)
     ),
   ).size;
-  ui.info(
-    `Resolved ${packageCount} packages for ${targets.length} target${
-      targets.length === 1 ? "" : "s"
-    } in ${formatDuration(resolveMs)}`,
+  s.summary.push(`Resolved ${packageCount} packages in ${formatDuration(resolveMs)}`);
+  ui.verbose(
+    `Resolved ${packageCount} packages for ${targets.map((t) => t.name).join(", ")} in ${
+      formatDuration(resolveMs)
+    }`,
   );
   const wanted: WantedFile[] = resolution.files.map((f) => ({
     project: f.name,
@@ -501,13 +505,14 @@ export async function deliver(
   await writeSideFiles(dest, targets, pins, done);
   await writeReport(s, targets, done);
   const fromCache = wanted.length - remote.length;
-  ui.info(
+  s.summary.push(
     `Downloaded ${remote.length} file${remote.length === 1 ? "" : "s"} (${
       formatBytes(fetchedBytes)
-    }) in ${
-      formatDuration(fetchMs)
-    } · ${fromCache} from cache or already present · ${wanted.length} in ${options.dest}`,
+    }) in ${formatDuration(fetchMs)}`,
+    `${fromCache} from cache`,
   );
+  ui.info(s.summary.join(" · "));
+  ui.verbose(`${wanted.length} files in ${dest}`);
   return 0;
 }
 

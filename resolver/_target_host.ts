@@ -106,6 +106,20 @@ export class TargetHost implements SolverHost {
     return state.versions.candidates.length;
   }
 
+  /** Which tags were looked for and which the wheels have, for "no wheel" explanations. */
+  #tagSummary(files: readonly CandidateFile[]): string {
+    const wanted = this.target.tags;
+    const lookedFor = `looked for ${wanted.slice(0, 3).join(", ")}${
+      wanted.length > 3 ? ` and ${wanted.length - 3} more` : ""
+    }`;
+    const have = [...new Set(files.filter((f) => f.kind === "wheel").flatMap((f) => f.tags))];
+    if (have.length === 0) return `${lookedFor}; it has no wheels`;
+    const shown = have.slice(0, 4).join(", ");
+    return `${lookedFor}; its wheels have ${shown}${
+      have.length > 4 ? ` and ${have.length - 4} more` : ""
+    }`;
+  }
+
   #analyse(name: string, versions: ProjectVersions): PackageState {
     const o = this.#options;
     const onlyBinary = selects(o.onlyBinary, name);
@@ -165,8 +179,14 @@ export class TargetHost implements SolverHost {
         } else if (noBinary && !hasSdist) reason = "has only wheels, and --no-binary forbids them";
         else if (onlyBinary && hasSdist) {
           reason =
-            `has no wheel for ${this.target.name}, and --only-binary forbids building its sdist`;
-        } else reason = `has no wheel for ${this.target.name} and no sdist`;
+            `has no wheel for ${this.target.name}, and --only-binary forbids building its sdist (${
+              this.#tagSummary(c.files)
+            })`;
+        } else {
+          reason = `has no wheel for ${this.target.name} and no sdist (${
+            this.#tagSummary(c.files)
+          })`;
+        }
       }
       if (usable.length > 1) {
         // Best wheel first (by the target's tag order), sdists last.

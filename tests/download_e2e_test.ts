@@ -338,3 +338,109 @@ Deno.test("requirements come from a pyproject with extras and dependency groups"
       assert.ok(files.some((f) => f.startsWith(p)), `${p} missing from ${files.join()}`);
     }
   }));
+
+/**
+ * A pip that installs from pylock.toml: the machine's own when it can (pip >= 25.x), else the
+ * newest pip of the local wheel mirror (named by `pip config list`) in a throw-away venv.
+ */
+async function pylockPip(work: string): Promise<string | undefined> {
+  const help = await python(["-m", "pip", "install", "--help"], work);
+  if (help?.code === 0 && help.stdout.includes("pylock")) return "python3";
+  // pip's own configuration names the mirror (python() isolates it, so ask without that).
+  const config = await new Deno.Command("python3", {
+    args: ["-m", "pip", "config", "list"],
+    stdout: "piped",
+    stderr: "null",
+  }).output().then((o) => ({ stdout: decoder.decode(o.stdout) })).catch(() => undefined);
+  const dirs = [...(config?.stdout ?? "").matchAll(/file:\/\/(\S+?)\/simple/g)].map((m) =>
+    join(m[1]!, "files")
+  );
+  let best: { path: string; version: number[] } | undefined;
+  for (const dir of dirs) {
+    try {
+      for await (const e of Deno.readDir(dir)) {
+        const m = /^pip-(\d+)\.(\d+)(?:\.(\d+))?-py3-none-any\.whl$/.exec(e.name);
+        if (!m) continue;
+        const version = [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)];
+        if (
+          !best ||
+          version.join(".").localeCompare(best.version.join("."), undefined, { numeric: true }) > 0
+        ) {
+          best = { path: join(dir, e.name), version };
+        }
+      }
+    } catch { /* not there */ }
+  }
+  if (!best || best.version[0]! < 26) return undefined;
+  const venv = join(work, "venv");
+  if ((await python(["-m", "venv", venv], work))?.code !== 0) return undefined;
+  const bin = join(venv, "bin", "python");
+  const install = await new Deno.Command(bin, {
+    args: ["-m", "pip", "install", "-q", "--no-index", best.path],
+    env: { PIP_CONFIG_FILE: "/dev/null" },
+    stdout: "null",
+    stderr: "null",
+  }).output();
+  return install.success ? bin : undefined;
+}
+
+Deno.test({
+  name: "a pip that reads pylock.toml installs offline from the generated lock",
+  ignore: !HAVE_PIP,
+  fn: () =>
+    withServer(async (server, dir) => {
+      const interpreter = await pylockPip(dir);
+      if (interpreter === undefined) {
+        console.warn(
+          "SKIPPING the pylock.toml install check: this pip cannot read pylock.toml and no pip >= 26 is in a local mirror",
+        );
+        return;
+      }
+      const run = await wheelhouse([
+        "download",
+        ...common(server, dir),
+        "-d",
+        "wh",
+        "example-app[fast]",
+        "--python-version",
+        "3.11",
+        "--python-version",
+        "3.13",
+        "--python-platform",
+        "x86_64-manylinux_2_28",
+        "--python-platform",
+        "x86_64-pc-windows-msvc",
+      ], dir);
+      assert.equal(run.code, 0, run.stderr);
+      const lock = await Deno.readTextFile(join(dir, "wh", "pylock.toml"));
+      assert.match(lock, /lock-version = "1\.0"/);
+      assert.match(lock, /path = "\.\/example_http-2\.1\.0-py3-none-any\.whl"/);
+      await server.close();
+      const out = await new Deno.Command(interpreter, {
+        args: [
+          "-m",
+          "pip",
+          "install",
+          "--no-index",
+          "--find-links",
+          "wh",
+          "--target",
+          "site",
+          "-r",
+          "wh/pylock.toml",
+        ],
+        cwd: dir,
+        env: { PIP_CONFIG_FILE: "/dev/null", PIP_DISABLE_PIP_VERSION_CHECK: "1" },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.ok(out.success, decoder.decode(out.stderr));
+      const installed = [...Deno.readDirSync(join(dir, "site"))].map((e) => e.name);
+      // This machine is Linux x86_64: the Windows-only dependency must not be installed.
+      assert.ok(
+        installed.some((n) => n.startsWith("example_speedups-0.3.1.dist-info")),
+        installed.join(),
+      );
+      assert.ok(!installed.some((n) => n.startsWith("example_color")), installed.join());
+    }),
+});
