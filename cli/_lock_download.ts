@@ -4,6 +4,7 @@ import { resolve } from "node:path";
 import type { SimpleIndexClient } from "../index/simple_index_client.ts";
 import type { DistFile } from "../index/types.ts";
 import { redactUrl } from "../fetcher/redact.ts";
+import { WheelhouseStore } from "../cache/wheelhouse_store.ts";
 import { parsePylock } from "../pep/pylock.ts";
 import type { Target } from "../pep/tags.ts";
 import { parseUvLock } from "../pep/uv_lock.ts";
@@ -130,9 +131,12 @@ export async function fromLock(s: Session, parts: LockDownloadParts): Promise<nu
       } no sha256 hash, which this download verifies:\n  ${lines.join("\n  ")}`,
     );
   }
+  await checkSizes(s, plan.files);
   const pins: TargetPins = new Map();
   for (const t of targets) pins.set(t.name, new Map());
   for (const f of plan.files) {
+    // A version-less archive (a PEP 751 `archive` without `version`) cannot be pinned by name.
+    if (f.version === "") continue;
     for (const t of f.targets) pins.get(t)?.set(f.project, f.version);
   }
   ui.info(`Selected ${plan.files.length} files from ${options.lock}`);
@@ -151,7 +155,9 @@ export async function fromLock(s: Session, parts: LockDownloadParts): Promise<nu
       findLinks: options.findLinks.map((f) =>
         /^[a-z][a-z0-9+.-]*:\/\//i.test(f) ? f : resolve(io.cwd, f)
       ),
-      noIndex: options.noIndex,
+      // Only the sources given are mirrors: with just --find-links, PyPI is not asked.
+      noIndex: options.noIndex ||
+        (options.indexUrl === undefined && options.extraIndexUrls.length === 0),
       pre: false,
       onlyBinary: [],
       noBinary: [],
@@ -163,7 +169,13 @@ export async function fromLock(s: Session, parts: LockDownloadParts): Promise<nu
   }
   const findOnMirror = async (f: WantedFile): Promise<string | undefined> => {
     if (mirror === undefined) return undefined;
-    const found = await mirror.projectFiles(f.project);
+    let found;
+    try {
+      found = await mirror.projectFiles(f.project);
+    } catch {
+      // A mirror that fails is no mirror: the recorded URL's error is the one to report.
+      return undefined;
+    }
     if (found.kind !== "found") return undefined;
     const same = found.files.find((d: DistFile) =>
       d.filename === f.filename &&
@@ -188,4 +200,32 @@ export async function fromLock(s: Session, parts: LockDownloadParts): Promise<nu
   }
   const headersFor = (url: string): Record<string, string> => mirror?.authHeaders(url) ?? {};
   return await deliver(s, targets, pins, plan.files, headersFor, findOnMirror);
+}
+
+/**
+ * A locked `size` must be the size of the file with the locked hash. Downloads check it as they
+ * go (the fetcher); files already in the cache or the destination are checked here, before
+ * anything changes, so a wrong `size` never passes because the bytes were at hand.
+ */
+async function checkSizes(s: Session, files: readonly WantedFile[]): Promise<void> {
+  const present = await new WheelhouseStore(s.dest).scan();
+  const problems: string[] = [];
+  for (const f of files) {
+    if (f.size === undefined || f.sha256 === undefined) continue;
+    let actual: number | undefined;
+    const here = present.get(f.filename);
+    if (here?.sha256 === f.sha256) actual = here.size;
+    else {
+      const hit = await s.store.get(f.sha256);
+      if (hit.kind === "hit") actual = hit.info.size;
+    }
+    if (actual !== undefined && actual !== f.size) {
+      problems.push(
+        `${f.filename}: the lock says ${f.size} bytes, the file with its sha256 has ${actual}`,
+      );
+    }
+  }
+  if (problems.length > 0) {
+    throw new ReportedFailure(`Size check failed:\n  ${problems.join("\n  ")}`);
+  }
 }

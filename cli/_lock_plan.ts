@@ -2,7 +2,7 @@
 // by pep/, fetching by the pipeline; this decides which of the locked files each target needs.
 import { basename, isAbsolute, resolve as resolvePath, sep } from "node:path";
 import { pathToFileURL } from "node:url";
-import { parseWheelFilename } from "../pep/filename.ts";
+import { parseDistFilename, parseWheelFilename } from "../pep/filename.ts";
 import {
   type Pylock,
   PylockError,
@@ -121,6 +121,15 @@ export function lockKindOf(path: string, text: string): LockKind | undefined {
   return undefined;
 }
 
+/** The version a file name carries (an archive entry may give no `version`), or "". */
+function fileVersion(filename: string, project: string): string {
+  try {
+    return parseDistFilename(filename, project).version.toString();
+  } catch {
+    return "";
+  }
+}
+
 /** The absolute URL of a locked file: its `url`, or its `path` inside the lock's folder. */
 function fileUrl(
   file: { url?: string; path?: string; filename: string },
@@ -230,6 +239,12 @@ class Collector {
   }
 
   add(wanted: Omit<WantedFile, "targets">, target: string | undefined): void {
+    // A file name from a lock becomes a name in the wheelhouse: it must stay a plain name.
+    if (!/^[^./\\\0][^/\\\0]*$/.test(wanted.filename)) {
+      throw new InputError(
+        `${this.#lockPath}: ${wanted.project} file name "${wanted.filename}" is not a plain file name`,
+      );
+    }
     // Keyed by file name: the wheelhouse is flat, so one name can hold one file only.
     const existing = this.files.get(wanted.filename);
     if (existing !== undefined) {
@@ -283,7 +298,8 @@ function pylockUndownloadable(pkg: PylockPackage): Undownloadable | undefined {
 /**
  * Which files of a pylock.toml each target needs (or all of them): per target, the packages
  * whose `marker` holds (with the extras and groups), and of each the best-ranked compatible
- * wheel, else its sdist, else its archive (a wheel archive only when compatible).
+ * wheel, else its sdist, else its archive (a wheel archive only when compatible). With
+ * `allPlatforms`, every file the lock lists.
  *
  * @param lock A parsed lock.
  * @param options Lock path, targets, extras and groups.
@@ -343,7 +359,7 @@ export function planPylock(lock: Pylock, options: LockPlanOptions): LockPlan {
       const add = (f: PylockFile): void =>
         out.add({
           project: pkg.normalizedName,
-          version,
+          version: version || fileVersion(f.filename, pkg.name),
           filename: f.filename,
           url: fileUrl(f, options.lockPath, pkg.name),
           sha256: sha256Of(f.hashes),
@@ -405,7 +421,8 @@ function withSourceLocation(f: UvFile, pkg: UvLockPackage): UvFile {
 /**
  * Which files of a uv.lock each target needs (or all of them): the packages reachable from the
  * workspace members for the chosen extras and groups (edges whose markers hold on the target),
- * and of each the best-ranked compatible wheel, else its sdist.
+ * and of each the best-ranked compatible wheel, else its sdist. With `allPlatforms`, every
+ * wheel and sdist the lock lists (for an archive or a mirror).
  *
  * @param lock A parsed lock.
  * @param options Lock path, targets, extras, groups and `noDev`.
@@ -452,7 +469,9 @@ export function planUvLock(lock: UvLock, options: LockPlanOptions): LockPlan {
         noDev: options.noDev,
         path: options.lockPath,
       });
-    const packages = target === undefined ? select() : forTarget(target, select);
+    // --all-platforms archives the lock: every package it lists (as for pylock.toml), whatever
+    // the extras, groups or markers; per target, what the project needs there.
+    const packages = target === undefined ? [...lock.packages] : forTarget(target, select);
     for (const pkg of packages) {
       const version = pkg.version ?? "";
       const cannot = uvUndownloadable(pkg);
