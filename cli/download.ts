@@ -11,6 +11,7 @@ import type { IndexSpec } from "../index/types.ts";
 import { HttpFetchStrategy } from "../fetcher/http_fetch_strategy.ts";
 import { FetchError, type Reporter as FetchReporter } from "../fetcher/types.ts";
 import { redactUrl } from "../fetcher/redact.ts";
+import { retryingFetch } from "../fetcher/retrying_fetch.ts";
 import { normalizeName } from "../pep/name.ts";
 import type { Target } from "../pep/tags.ts";
 import { IndexProvider } from "../resolver/index_provider.ts";
@@ -232,7 +233,13 @@ export function indexClientOf(
     findLinks: inputs.findLinks,
     noIndex: inputs.noIndex,
     strategy: s.options.indexStrategy,
-    fetch: s.io.fetch,
+    // Pages and metadata get the same retry policy and timeout as file transfers.
+    fetch: retryingFetch(s.io.fetch, {
+      maxAttempts: s.options.retries + 1,
+      timeoutMs: s.options.timeoutSeconds * 1000,
+      now: s.io.now,
+      onRetry: (r) => s.ui.verbose(`Retrying ${redactUrl(r.url)} in ${r.delayMs} ms: ${r.reason}`),
+    }),
     now: s.io.now,
     cache: indexCacheOf(s.store),
     refresh: s.options.refresh,

@@ -22,6 +22,7 @@ export {
 } from "./memory_fs.ts";
 export { nodeFs } from "./node_fs.ts";
 export { redactUrl } from "./redact.ts";
+export { retryingFetch, type RetryingFetchOptions } from "./retrying_fetch.ts";
 export {
   type FetchCallOptions,
   FetchError,

@@ -444,3 +444,44 @@ Deno.test({
       assert.ok(!installed.some((n) => n.startsWith("example_color")), installed.join());
     }),
 });
+
+Deno.test("index pages that fail once with 503 or a reset are retried, not fatal", () =>
+  withServer(async (server, dir) => {
+    const { main } = await import("../cli/main.ts");
+    const { memorySink } = await import("../cli/io.ts");
+    const failedOnce = new Set<string>();
+    let injected = 0;
+    const flaky: typeof fetch = (input, init) => {
+      const url = input instanceof Request ? input.url : String(input);
+      if (url.includes("/simple/") && !failedOnce.has(url)) {
+        failedOnce.add(url);
+        injected++;
+        return injected % 2 === 0
+          ? Promise.reject(new TypeError("connection reset by peer"))
+          : Promise.resolve(new Response("busy", { status: 503, headers: { "retry-after": "0" } }));
+      }
+      return fetch(input, init);
+    };
+    const stderr = memorySink();
+    const code = await main([
+      "download",
+      ...common(server, dir),
+      "-d",
+      join(dir, "wh"),
+      "example-app",
+      "--python-version",
+      "3.12",
+      "-v",
+    ], {
+      stdout: memorySink(),
+      stderr,
+      env: () => undefined,
+      cwd: dir,
+      fetch: flaky,
+      now: Date.now,
+    });
+    assert.equal(code, 0, stderr.text());
+    assert.ok(injected >= 4, `only ${injected} failures were injected`);
+    assert.match(stderr.text(), /Retrying .*\/simple\/.* server returned 503/);
+    assert.equal((await archives(join(dir, "wh"))).length, 4);
+  }));
