@@ -36,6 +36,7 @@ export const denoRun: RunCommand = async (cmd, args) => {
 export async function detectHost(
   run: RunCommand = denoRun,
   build: { os: string; arch: string } = Deno.build,
+  options: { python?: boolean } = {},
 ): Promise<HostFacts> {
   const facts: HostFacts = {
     os: build.os,
@@ -45,10 +46,13 @@ export async function detectHost(
     macosVersion: undefined,
     pythonFullVersion: undefined,
   };
-  const python = await run("python3", ["-c", "import platform;print(platform.python_version())"]) ??
-    await run("python", ["-c", "import platform;print(platform.python_version())"]);
-  const pv = python?.trim().match(/^(\d+\.\d+\.\d+)/);
-  if (pv) facts.pythonFullVersion = pv[1];
+  // Starting Python costs about a second; skip it when the run names its Python versions.
+  if (options.python !== false) {
+    const probe = ["-c", "import platform;print(platform.python_version())"];
+    const python = await run("python3", probe) ?? await run("python", probe);
+    const pv = python?.trim().match(/^(\d+\.\d+\.\d+)/);
+    if (pv) facts.pythonFullVersion = pv[1];
+  }
   if (build.os === "linux") {
     const conf = await run("getconf", ["GNU_LIBC_VERSION"]);
     const m = conf?.match(/glibc (\d+)\.(\d+)/);

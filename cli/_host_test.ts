@@ -47,3 +47,15 @@ Deno.test("hostTarget() refuses a CPU no preset describes", async () => {
   const facts = await detectHost(fakeRun({}), { os: "linux", arch: "mips" });
   assert.throws(() => hostTarget(facts), /Cannot describe this machine/);
 });
+
+Deno.test("detectHost() does not start Python when told the run names its versions", async () => {
+  const asked: string[] = [];
+  const run: RunCommand = (cmd, args) => {
+    asked.push(`${cmd} ${args[0]}`);
+    return Promise.resolve(cmd === "getconf" ? "glibc 2.35\n" : "3.9.0\n");
+  };
+  const facts = await detectHost(run, { os: "linux", arch: "x86_64" }, { python: false });
+  assert.deepEqual(asked, ["getconf GNU_LIBC_VERSION"]);
+  assert.equal(facts.pythonFullVersion, undefined);
+  assert.deepEqual(facts.glibc, [2, 35]);
+});

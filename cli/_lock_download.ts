@@ -13,13 +13,11 @@ import { type Inputs, readTextOrFail } from "./_inputs.ts";
 import { InputError, ReportedFailure } from "./_errors.ts";
 import {
   lockKindOf,
-  lockKindOfName,
   type LockPlan,
   planPylock,
   planUvLock,
   type WantedFile,
 } from "./_lock_plan.ts";
-import type { DownloadOptions } from "./_options.ts";
 import type { TargetPins } from "./_outputs.ts";
 import type { Session } from "./download.ts";
 
@@ -36,41 +34,6 @@ export interface LockDownloadParts {
     headersFor: (url: string) => Record<string, string>,
     findMirror: (f: WantedFile) => Promise<string | undefined>,
   ): Promise<number>;
-}
-
-/**
- * The lock file named by `-r`, when `-r` names exactly one lock file (`pylock.toml`,
- * `pylock.<name>.toml`, `uv.lock`) and nothing else is asked for: `download -r pylock.toml`
- * then means `download --lock pylock.toml`, as with pip.
- *
- * @param options The parsed download options.
- * @returns The lock file's path as given, or undefined.
- * @example
- * ```ts
- * import { lockRequirementFile } from "./_lock_download.ts";
- * const base = { requirementFiles: ["pylock.toml"], requirements: [], constraintFiles: [],
- *   project: undefined, lock: undefined };
- * if (lockRequirementFile(base) !== "pylock.toml") throw new Error("-r pylock.toml is a lock");
- * if (lockRequirementFile({ ...base, requirementFiles: ["reqs.txt"] }) !== undefined) {
- *   throw new Error("a requirements file is not a lock");
- * }
- * ```
- */
-export function lockRequirementFile(
-  options: Pick<
-    DownloadOptions,
-    "requirementFiles" | "requirements" | "constraintFiles" | "project" | "lock"
-  >,
-): string | undefined {
-  const [file, ...more] = options.requirementFiles;
-  if (
-    file === undefined || more.length > 0 || options.lock !== undefined ||
-    options.requirements.length > 0 || options.constraintFiles.length > 0 ||
-    options.project !== undefined
-  ) {
-    return undefined;
-  }
-  return lockKindOfName(file) === undefined ? undefined : file;
 }
 
 /**

@@ -1,6 +1,7 @@
 // Option parsing for the commands. Kept apart from the commands so the mapping from argv to a typed
 // options object is testable on its own, and so every usage error becomes one UsageError (exit 2).
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { lockKindOfName } from "./_lock_plan.ts";
 
 /** Bad command-line usage: the CLI prints the message and exits with 2. */
 export class UsageError extends Error {
@@ -188,7 +189,14 @@ export function parseDownloadArgs(args: string[]): DownloadOptions & { help: boo
   if (v.lock !== undefined && (positionals.length > 0 || v.project !== undefined)) {
     throw new UsageError("--lock downloads what the lock file lists; give no other requirements");
   }
-  if (v["all-platforms"] && v.lock === undefined) {
+  // pip-style `-r pylock.toml` (alone) means the lock, as --lock does.
+  const requirementFiles = v.requirement ?? [];
+  const lock = v.lock ??
+    (requirementFiles.length === 1 && positionals.length === 0 && v.project === undefined &&
+        (v.constraint ?? []).length === 0 && lockKindOfName(requirementFiles[0]!) !== undefined
+      ? requirementFiles[0]
+      : undefined);
+  if (v["all-platforms"] && lock === undefined) {
     throw new UsageError("--all-platforms only applies with --lock");
   }
   if (v["all-platforms"] && (pythonPlatforms.length > 0 || platforms.length > 0)) {
@@ -197,10 +205,10 @@ export function parseDownloadArgs(args: string[]): DownloadOptions & { help: boo
   return {
     help: v.help ?? false,
     requirements: positionals,
-    requirementFiles: v.requirement ?? [],
+    requirementFiles: lock !== undefined && v.lock === undefined ? [] : requirementFiles,
     constraintFiles: v.constraint ?? [],
     project: v.project,
-    lock: v.lock,
+    lock,
     extras: v.extra ?? [],
     allExtras: v["all-extras"] ?? false,
     groups: v.group ?? [],

@@ -75,3 +75,13 @@ Deno.test("parseCacheArgs() accepts the four actions and project names for clean
   assert.throws(() => parseCacheArgs(["info", "x"]), UsageError);
   assert.throws(() => parseCacheArgs([]), UsageError);
 });
+
+Deno.test("parseDownloadArgs() takes -r pylock.toml or -r uv.lock alone as the lock", () => {
+  const o = parseDownloadArgs(["-r", "locks/pylock.toml", "--all-platforms"]);
+  assert.equal(o.lock, "locks/pylock.toml");
+  assert.deepEqual(o.requirementFiles, []);
+  assert.equal(parseDownloadArgs(["-r", "uv.lock"]).lock, "uv.lock");
+  // With other inputs it stays a requirement file (and fails there, clearly).
+  assert.equal(parseDownloadArgs(["-r", "pylock.toml", "six"]).lock, undefined);
+  assert.equal(parseDownloadArgs(["-r", "requirements.txt"]).lock, undefined);
+});

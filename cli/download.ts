@@ -19,7 +19,7 @@ import { resolveTargets } from "../resolver/resolve.ts";
 import { type Provider, ResolutionError } from "../resolver/types.ts";
 import type { CliIo } from "./io.ts";
 import { type DownloadOptions, parseDownloadArgs } from "./_options.ts";
-import { detectHost } from "./_host.ts";
+import { detectHost, type HostFacts } from "./_host.ts";
 import { buildTargets } from "./_targets.ts";
 import { gatherInputs, type Inputs } from "./_inputs.ts";
 import { InputError, ReportedFailure } from "./_errors.ts";
@@ -212,9 +212,22 @@ export async function download(
 
 /** The targets of the run (none with --all-platforms). */
 export async function targetsOf(s: Session): Promise<Target[]> {
-  if (s.options.allPlatforms) return [];
-  const host = await s.deps.detectHost();
-  return buildTargets(s.options, host);
+  const o = s.options;
+  if (o.allPlatforms) return [];
+  const pythonGiven = o.pythonVersions.length > 0;
+  const platformGiven = o.pythonPlatforms.length > 0 || o.platforms.length > 0;
+  const host: HostFacts = pythonGiven && platformGiven
+    // Every target is named: nothing about this machine matters.
+    ? {
+      os: "",
+      arch: "",
+      glibc: undefined,
+      musl: false,
+      macosVersion: undefined,
+      pythonFullVersion: undefined,
+    }
+    : await s.deps.detectHost(undefined, undefined, { python: !pythonGiven });
+  return buildTargets(o, host);
 }
 
 /** An index client for the run's indexes, cache and credentials. */
