@@ -3,37 +3,7 @@ import { createHash } from "node:crypto";
 import { unzipSync } from "fflate";
 import { buildWheel } from "../tests/wheel_factory.ts";
 import { UvCacheReader } from "./unstable_uv_cache_store.ts";
-
-// MessagePack of uv's `Archive` as rmp_serde writes structs (arrays): [id, hashes, filename, version].
-function msgStr(s: string): number[] {
-  const b = [...new TextEncoder().encode(s)];
-  return b.length < 32 ? [0xa0 | b.length, ...b] : [0xd9, b.length, ...b];
-}
-
-function archivePointer(id: string, sha256: string | undefined): Uint8Array {
-  const hashes = sha256 === undefined
-    ? [0x90]
-    : [0x91, 0x92, ...msgStr("sha256"), ...msgStr(sha256)];
-  return new Uint8Array([0x94, ...msgStr(id), ...hashes, ...msgStr("ignored"), 0x00]);
-}
-
-/** A `.http` file: payload, then an opaque cache policy, then the payload length (u64 LE). */
-function httpFile(payload: Uint8Array): Uint8Array {
-  const policy = new Uint8Array(57).fill(0xab);
-  const out = new Uint8Array(payload.length + policy.length + 8);
-  out.set(payload, 0);
-  out.set(policy, payload.length);
-  new DataView(out.buffer).setBigUint64(out.length - 8, BigInt(payload.length), true);
-  return out;
-}
-
-async function writeTree(dir: string, files: Record<string, Uint8Array>): Promise<void> {
-  for (const [rel, bytes] of Object.entries(files)) {
-    const path = `${dir}/${rel}`;
-    await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
-    await Deno.writeFile(path, bytes);
-  }
-}
+import { archivePointer, httpFile, msgStr, writeTree } from "../tests/_uv_cache_fixture.ts";
 
 Deno.test("UvCacheReader finds wheels through .http pointers and rebuilds an equivalent .whl", async () => {
   const root = await Deno.makeTempDir({ prefix: "uv-cache-" });

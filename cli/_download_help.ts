@@ -53,6 +53,9 @@ Network and cache:
   --offline                 use only the cache; say exactly what is missing
   --cache-dir DIR           cache folder (default: $WHEELHOUSE_CACHE_DIR or the OS cache folder)
   --no-cache                use a throw-away cache for this run
+  --uv-cache-dir DIR        experimental: take wheels an existing uv cache holds (rebuilt from
+                            uv's unpacked trees, so not byte-identical; never used where hashes
+                            are required)
   --refresh                 revalidate cached index pages
   --concurrency N           transfers at once (default 16)
   --retries N               retries per transfer (default 5)

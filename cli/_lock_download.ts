@@ -45,6 +45,8 @@ export interface LockDownloadParts {
 export async function fromLock(s: Session, parts: LockDownloadParts): Promise<number> {
   const { targetsOf, indexClientOf, readNetrc, deliver } = parts;
   const { options, io, ui } = s;
+  // A lock's hashes are mandatory (PEP 751): nothing rebuilt or unverified may stand in.
+  s.hashesRequired = true;
   const lockPath = resolve(io.cwd, options.lock!);
   const text = await readTextOrFail(s.deps.readText)(lockPath);
   const targets = await targetsOf(s);

@@ -40,6 +40,7 @@ export interface DownloadOptions {
   pythonPlatforms: string[];
   offline: boolean;
   cacheDir: string | undefined;
+  uvCacheDir: string | undefined;
   noCache: boolean;
   refresh: boolean;
   concurrency: number;
@@ -84,6 +85,7 @@ const DOWNLOAD_CONFIG = {
     "python-platform": { type: "string", multiple: true },
     offline: { type: "boolean" },
     "cache-dir": { type: "string" },
+    "uv-cache-dir": { type: "string" },
     "no-cache": { type: "boolean" },
     refresh: { type: "boolean" },
     concurrency: { type: "string" },
@@ -236,6 +238,7 @@ export function parseDownloadArgs(args: string[]): DownloadOptions & { help: boo
     pythonPlatforms,
     offline: v.offline ?? false,
     cacheDir: v["cache-dir"],
+    uvCacheDir: v["uv-cache-dir"],
     noCache: v["no-cache"] ?? false,
     refresh: v.refresh ?? false,
     concurrency: positiveInt(v.concurrency, "concurrency", 16),

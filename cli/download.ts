@@ -5,6 +5,7 @@ import { dirname, join, resolve } from "node:path";
 import { match } from "ts-pattern";
 import { LocalDirStore } from "../cache/local_dir_store.ts";
 import { WheelhouseStore } from "../cache/wheelhouse_store.ts";
+import { UvCacheReader } from "../cache/unstable_uv_cache_store.ts";
 import type { CachedResponseMeta, HttpCacheStorage as IndexCacheStorage } from "../index/types.ts";
 import { DEFAULT_INDEX_URL, SimpleIndexClient } from "../index/simple_index_client.ts";
 import type { IndexSpec } from "../index/types.ts";
@@ -132,6 +133,8 @@ export interface Session {
   fetcher: HttpFetchStrategy;
   reporterSlot: { current: FetchReporter | undefined };
   cleanup: (() => Promise<void>)[];
+  /** Whether files must match known hashes (hash-checking mode, lock files). */
+  hashesRequired: boolean;
   /** Parts of the one-line summary printed at the end ("Resolved 42 packages in 0.9s", …). */
   summary: string[];
 }
@@ -199,6 +202,7 @@ export async function download(
     fetcher,
     reporterSlot,
     cleanup,
+    hashesRequired: false,
     summary: [],
   };
   try {
@@ -332,6 +336,7 @@ async function fromRequirements(s: Session): Promise<number> {
       : {}),
   }));
   checkHashes(inputs, wanted);
+  s.hashesRequired = inputs.requireHashes || inputs.hashes.size > 0;
   const headersFor = (url: string): Record<string, string> => client.authHeaders(url);
   return await deliver(s, targets, pins, wanted, headersFor, () => Promise.resolve(undefined));
 }
@@ -415,7 +420,10 @@ export async function deliver(
   const present = await wheelhouse.scan();
   const inDest = (f: WantedFile): boolean =>
     f.sha256 !== undefined && present.get(f.filename)?.sha256 === f.sha256;
-  const remote = wanted.filter((f) => !cachedPaths.has(f.url) && !inDest(f));
+  let remote = wanted.filter((f) => !cachedPaths.has(f.url) && !inDest(f));
+  if (options.uvCacheDir !== undefined && remote.length > 0) {
+    remote = await fromUvCache(s, remote, cachedPaths);
+  }
   if (options.dryRun) {
     const lines = wanted.map((f) => {
       const where = inDest(f) ? "present" : cachedPaths.has(f.url) ? "cached" : "fetch";
@@ -534,6 +542,43 @@ export async function deliver(
   ui.info(s.summary.join(" · "));
   ui.verbose(`${wanted.length} files in ${dest}`);
   return 0;
+}
+
+/**
+ * Experimental: takes wheels that a uv cache holds instead of downloading them. uv keeps wheels
+ * unpacked, so the file is rebuilt and is not byte-identical to the index's: never used where
+ * hashes are required (--require-hashes, --hash, lock files), and always said.
+ */
+async function fromUvCache(
+  s: Session,
+  remote: WantedFile[],
+  cachedPaths: Map<string, string>,
+): Promise<WantedFile[]> {
+  const reader = new UvCacheReader(resolve(s.io.cwd, s.options.uvCacheDir!));
+  const left: WantedFile[] = [];
+  for (const f of remote) {
+    const found = f.filename.endsWith(".whl")
+      ? await reader.find(f.filename, { requireHashes: s.hashesRequired })
+      : { kind: "absent" as const };
+    if (found.kind !== "found") {
+      if (found.kind === "unusable") {
+        s.ui.verbose(`${f.filename} is in the uv cache, but hashes are required: downloading it`);
+      }
+      left.push(f);
+      continue;
+    }
+    const temp = join(s.store.partialDir, `uv-${crypto.randomUUID()}.whl`);
+    await Deno.mkdir(s.store.partialDir, { recursive: true });
+    const rebuilt = await reader.rebuildWheel(found.entry, temp);
+    const info = await s.store.put({ path: temp, move: true }, {
+      filename: f.filename,
+      project: f.project,
+    });
+    f.sha256 = info.sha256;
+    cachedPaths.set(f.url, s.store.pathOf(info.sha256));
+    s.ui.info(`note: ${rebuilt.note}`);
+  }
+  return left;
 }
 
 async function writeAtomicText(path: string, text: string): Promise<void> {

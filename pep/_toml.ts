@@ -6,37 +6,119 @@ import { parse, TomlError } from "smol-toml";
 /** A TOML table as smol-toml returns it. */
 export type Table = Record<string, unknown>;
 
-/** Where and why a TOML document was rejected. */
-export interface TomlProblem {
-  readonly message: string;
-  readonly line?: number;
-  readonly column?: number;
-  readonly cause?: unknown;
+/** What a {@linkcode TomlFileError} is built from, besides its message. */
+export interface TomlFileErrorOptions<Code extends string> {
+  /** Machine-readable reason. */
+  code: Code;
+  /** The file label used in the message. */
+  file: string;
+  /** 1-based line, when known. */
+  line?: number | undefined;
+  /** 1-based column, when known. */
+  column?: number | undefined;
+  /** The underlying error. */
+  cause?: unknown;
 }
 
-/** Parse TOML; a syntax error becomes a TomlProblem with smol-toml's line and column. */
-export function parseToml(
+/**
+ * The shared shape of PylockError, UvLockError and PyprojectError: a SyntaxError whose message
+ * starts with the file label, with a `code` and, for TOML syntax errors, `line` and `column`.
+ * Each subclass sets `name` and narrows `Code`.
+ */
+export abstract class TomlFileError<Code extends string> extends SyntaxError {
+  /** Machine-readable reason. */
+  readonly code: Code;
+  /** The file label used in the message. */
+  readonly file: string;
+  /** 1-based line, when known. */
+  readonly line: number | undefined;
+  /** 1-based column, when known. */
+  readonly column: number | undefined;
+
+  /**
+   * Create the error; the message is prefixed with the file label.
+   *
+   * @param message What failed and why.
+   * @param options `code`, `file`, optional `line`, `column`, `cause`.
+   */
+  constructor(message: string, options: TomlFileErrorOptions<Code>) {
+    super(
+      `${options.file}: ${message}`,
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
+    this.code = options.code;
+    this.file = options.file;
+    this.line = options.line;
+    this.column = options.column;
+  }
+}
+
+/** A concrete TomlFileError subclass (its constructor), used to build errors for one file. */
+export type TomlFileErrorClass<Code extends string> = new (
+  message: string,
+  options: TomlFileErrorOptions<Code>,
+) => Error;
+
+/**
+ * Parse a TOML file's text; a syntax error is thrown as `ErrorClass` with code `"toml"` and
+ * smol-toml's line and column.
+ */
+export function parseTomlFile(
   text: string,
-): { ok: true; table: Table } | { ok: false; problem: TomlProblem } {
+  file: string,
+  ErrorClass: TomlFileErrorClass<"toml">,
+): Table {
   try {
-    return { ok: true, table: parse(text) as Table };
+    return parse(text) as Table;
   } catch (error) {
     if (error instanceof TomlError) {
       const firstLine = error.message.split("\n")[0] ?? error.message;
-      return {
-        ok: false,
-        problem: {
-          message: `invalid TOML: ${firstLine}`,
-          line: error.line,
-          column: error.column,
-          cause: error,
-        },
-      };
+      throw new ErrorClass(`invalid TOML: ${firstLine}`, {
+        code: "toml",
+        file,
+        line: error.line,
+        column: error.column,
+        cause: error,
+      });
     }
-    return {
-      ok: false,
-      problem: { message: `invalid TOML: ${(error as Error).message}`, cause: error },
-    };
+    throw new ErrorClass(`invalid TOML: ${(error as Error).message}`, {
+      code: "toml",
+      file,
+      cause: error,
+    });
+  }
+}
+
+/**
+ * A {@linkcode Reader} whose errors are `ErrorClass` for `file`, with code `codes.missing` for
+ * an absent required key (default: `codes.invalid`) and `codes.invalid` for anything else.
+ */
+export function fileReader<Code extends string>(
+  file: string,
+  ErrorClass: TomlFileErrorClass<Code>,
+  codes: { readonly invalid: Code; readonly missing?: Code },
+): Reader {
+  const missing = codes.missing ?? codes.invalid;
+  return new Reader((path, problem, cause) =>
+    new ErrorClass(`${path} ${problem}`, {
+      code: problem === "is missing" ? missing : codes.invalid,
+      file,
+      cause,
+    })
+  );
+}
+
+/**
+ * The file name at the end of a URL or path (query and fragment dropped, percent-decoded when
+ * it can be); `""` when the location ends in a separator.
+ */
+export function lastSegment(location: string): string {
+  const bare = location.replace(/[?#].*$/, "");
+  const segment = bare.slice(Math.max(bare.lastIndexOf("/"), bare.lastIndexOf("\\")) + 1);
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
   }
 }
 
@@ -46,16 +128,29 @@ export function isTable(value: unknown): value is Table {
     !(value instanceof Date);
 }
 
-/** Reads typed values out of a table; `fail(path, problem)` builds the error to throw. */
+/** Reads typed values out of a table; `fail(path, problem, cause)` builds the error to throw. */
 export class Reader {
-  readonly #fail: (path: string, problem: string) => Error;
+  readonly #fail: (path: string, problem: string, cause?: unknown) => Error;
 
-  constructor(fail: (path: string, problem: string) => Error) {
+  constructor(fail: (path: string, problem: string, cause?: unknown) => Error) {
     this.#fail = fail;
   }
 
   fail(path: string, problem: string): Error {
     return this.#fail(path, problem);
+  }
+
+  /** `parse(value)`; a failure becomes `<path> is not a valid <what> ("<value>"): <why>`. */
+  parse<T>(value: string, path: string, what: string, parse: (value: string) => T): T {
+    try {
+      return parse(value);
+    } catch (error) {
+      throw this.#fail(
+        path,
+        `is not a valid ${what} ("${value}"): ${(error as Error).message}`,
+        error,
+      );
+    }
   }
 
   string(table: Table, key: string, path: string): string | undefined {

@@ -9,6 +9,7 @@ import {
 } from "./filename.ts";
 import { normalizeName } from "./name.ts";
 import { Version } from "./version.ts";
+import { pythonImports, runPythonJson } from "./_helpers_testing.ts";
 
 function rejects(f: () => unknown, code: string): void {
   try {
@@ -239,20 +240,10 @@ Deno.test("every file listed in the simple-api fixtures parses under its project
   );
 });
 
-async function havePython(): Promise<boolean> {
-  try {
-    const out = await new Deno.Command("python3", {
-      args: ["-c", "import packaging.utils, pip._internal.index.package_finder"],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    return out.success;
-  } catch {
-    return false;
-  }
-}
-
-const HAVE_PYTHON = await havePython();
+const HAVE_PYTHON = await pythonImports([
+  "packaging.utils",
+  "pip._internal.index.package_finder",
+]);
 if (!HAVE_PYTHON) {
   console.warn(
     "SKIPPING differential filename tests: python3 with `packaging` and pip is not available",
@@ -293,21 +284,6 @@ for c in json.load(sys.stdin):
     out.append(wheel(c["filename"]) if c["filename"].endswith(".whl") else sdist(c["filename"], c["project"]))
 json.dump(out, sys.stdout)
 `;
-
-async function oracle(cases: readonly { filename: string; project: string }[]): Promise<unknown[]> {
-  const child = new Deno.Command("python3", {
-    args: ["-c", ORACLE],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(JSON.stringify(cases)));
-  await writer.close();
-  const out = await child.output();
-  if (!out.success) throw new Error(`oracle failed: ${new TextDecoder().decode(out.stderr)}`);
-  return JSON.parse(new TextDecoder().decode(out.stdout));
-}
 
 function ours(filename: string, project: string): unknown {
   try {
@@ -370,7 +346,7 @@ Deno.test({
     for (const [pieces, ext, project] of generated) {
       cases.push({ filename: pieces.join("-") + ext, project });
     }
-    const expected = await oracle(cases);
+    const expected = await runPythonJson<unknown[]>(ORACLE, cases);
     // The sample must exercise both sides: enough accepted names, enough rejected ones.
     const accepted = expected.filter((e) => e !== null).length;
     assert.ok(

@@ -15,7 +15,14 @@ import { Marker, type MarkerEnvironment } from "./marker.ts";
 import { isValidName, normalizeName } from "./name.ts";
 import { SpecifierSet } from "./specifier.ts";
 import { Version } from "./version.ts";
-import { parseToml, Reader, type Table } from "./_toml.ts";
+import {
+  fileReader,
+  lastSegment,
+  parseTomlFile,
+  type Reader,
+  type Table,
+  TomlFileError,
+} from "./_toml.ts";
 
 /** Why a pylock.toml was rejected, or why selection from it failed. */
 export type PylockErrorCode =
@@ -30,42 +37,9 @@ export type PylockErrorCode =
   | "conflicting-packages";
 
 /** A pylock.toml that cannot be used; `line`/`column` are set for TOML syntax errors. */
-export class PylockError extends SyntaxError {
+export class PylockError extends TomlFileError<PylockErrorCode> {
+  /** Always `"PylockError"`. */
   override readonly name = "PylockError";
-  /** Machine-readable reason. */
-  readonly code: PylockErrorCode;
-  /** The file label used in the message. */
-  readonly file: string;
-  /** 1-based line, when known. */
-  readonly line: number | undefined;
-  /** 1-based column, when known. */
-  readonly column: number | undefined;
-
-  /**
-   * Create the error; the message is prefixed with the file label.
-   *
-   * @param message What failed and why.
-   * @param options `code`, `file`, optional `line`, `column`, `cause`.
-   */
-  constructor(
-    message: string,
-    options: {
-      code: PylockErrorCode;
-      file: string;
-      line?: number | undefined;
-      column?: number | undefined;
-      cause?: unknown;
-    },
-  ) {
-    super(
-      `${options.file}: ${message}`,
-      options.cause === undefined ? undefined : { cause: options.cause },
-    );
-    this.code = options.code;
-    this.file = options.file;
-    this.line = options.line;
-    this.column = options.column;
-  }
 }
 
 /** A file (archive, sdist or wheel) with its location and hashes. */
@@ -205,23 +179,8 @@ export interface ParsePylockOptions {
  */
 export function parsePylock(text: string, options: ParsePylockOptions = {}): Pylock {
   const file = options.path ?? "pylock.toml";
-  const parsed = parseToml(text);
-  if (!parsed.ok) {
-    throw new PylockError(parsed.problem.message, {
-      code: "toml",
-      file,
-      line: parsed.problem.line,
-      column: parsed.problem.column,
-      cause: parsed.problem.cause,
-    });
-  }
-  const doc = parsed.table;
-  const r = new Reader((path, problem) =>
-    new PylockError(`${path} ${problem}`, {
-      code: problem === "is missing" ? "missing-key" : "invalid-value",
-      file,
-    })
-  );
+  const doc = parseTomlFile(text, file, PylockError);
+  const r = fileReader(file, PylockError, { invalid: "invalid-value", missing: "missing-key" });
   const lockVersion = r.string(doc, "lock-version", "");
   if (lockVersion === undefined) {
     throw new PylockError("lock-version is missing; this is not a PEP 751 lock file", {
@@ -244,30 +203,6 @@ export function parsePylock(text: string, options: ParsePylockOptions = {}): Pyl
     );
   }
   const createdBy = r.requiredString(doc, "created-by", "");
-  const marker = (value: string, path: string): Marker => {
-    try {
-      return Marker.parse(value);
-    } catch (error) {
-      throw new PylockError(
-        `${path} is not a valid marker ("${value}"): ${(error as Error).message}`,
-        {
-          code: "invalid-value",
-          file,
-          cause: error,
-        },
-      );
-    }
-  };
-  const specifier = (value: string, path: string): SpecifierSet => {
-    try {
-      return SpecifierSet.parse(value);
-    } catch (error) {
-      throw new PylockError(
-        `${path} is not a valid specifier ("${value}"): ${(error as Error).message}`,
-        { code: "invalid-value", file, cause: error },
-      );
-    }
-  };
   const names = (key: string): string[] =>
     (r.strings(doc, key, "") ?? []).map((n, i) => {
       if (!isValidName(n)) throw r.fail(`${key}[${i}]`, `"${n}" is not a valid name`);
@@ -275,14 +210,16 @@ export function parsePylock(text: string, options: ParsePylockOptions = {}): Pyl
     });
 
   const environmentsRaw = r.strings(doc, "environments", "");
-  const environments = environmentsRaw?.map((m, i) => marker(m, `environments[${i}]`));
+  const environments = environmentsRaw?.map((m, i) =>
+    r.parse(m, `environments[${i}]`, "marker", Marker.parse)
+  );
   const rp = r.string(doc, "requires-python", "");
-  const requiresPython = rp === undefined ? undefined : specifier(rp, "requires-python");
+  const requiresPython = rp === undefined
+    ? undefined
+    : r.parse(rp, "requires-python", "specifier", SpecifierSet.parse);
   const packagesRaw = r.tables(doc, "packages", "");
   if (packagesRaw === undefined) throw r.fail("packages", "is missing");
-  const packages = packagesRaw.map((p, i) =>
-    readPackage(p, `packages[${i}]`, r, marker, specifier)
-  );
+  const packages = packagesRaw.map((p, i) => readPackage(p, `packages[${i}]`, r));
   const tool = r.table(doc, "tool", "");
   return {
     lockVersion,
@@ -297,13 +234,7 @@ export function parsePylock(text: string, options: ParsePylockOptions = {}): Pyl
   };
 }
 
-function readPackage(
-  p: Table,
-  path: string,
-  r: Reader,
-  marker: (value: string, path: string) => Marker,
-  specifier: (value: string, path: string) => SpecifierSet,
-): PylockPackage {
+function readPackage(p: Table, path: string, r: Reader): PylockPackage {
   const name = r.requiredString(p, "name", path);
   if (!isValidName(name)) throw r.fail(`${path}.name`, `"${name}" is not a valid project name`);
   const label = `${path} ("${name}")`;
@@ -378,8 +309,10 @@ function readPackage(
     name,
     normalizedName: normalizeName(name),
     ...(version === undefined ? {} : { version }),
-    ...(m === undefined ? {} : { marker: marker(m, `${label}.marker`) }),
-    ...(rp === undefined ? {} : { requiresPython: specifier(rp, `${label}.requires-python`) }),
+    ...(m === undefined ? {} : { marker: r.parse(m, `${label}.marker`, "marker", Marker.parse) }),
+    ...(rp === undefined ? {} : {
+      requiresPython: r.parse(rp, `${label}.requires-python`, "specifier", SpecifierSet.parse),
+    }),
     ...(index === undefined ? {} : { index }),
     dependencies,
     ...(vcs === undefined ? {} : { vcs }),
@@ -420,18 +353,6 @@ function readFile(t: Table, path: string, r: Reader): PylockFile {
     ...(uploadTime === undefined ? {} : { uploadTime }),
     hashes,
   };
-}
-
-function lastSegment(location: string): string {
-  const withoutFragment = location.replace(/[?#].*$/, "");
-  const segment = withoutFragment.slice(
-    Math.max(withoutFragment.lastIndexOf("/"), withoutFragment.lastIndexOf("\\")) + 1,
-  );
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
 }
 
 /** Options for {@linkcode selectPylockPackages}. */

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { MarkerEnvironment } from "./marker.ts";
 import { parsePylock, PylockError, selectPylockPackages } from "./pylock.ts";
+import { assertThrowsCode, markerEnv } from "./_helpers_testing.ts";
 
 const ROOT = "/work/shared/testdata/lockfiles/pylock";
 
@@ -13,30 +14,13 @@ function* tomlFiles(dir: string): Generator<string> {
   }
 }
 
-function env(overrides: Partial<MarkerEnvironment> = {}): MarkerEnvironment {
-  return {
-    implementation_name: "cpython",
-    implementation_version: "3.12.4",
-    os_name: "posix",
-    platform_machine: "x86_64",
-    platform_python_implementation: "CPython",
-    platform_release: "6.1.0",
-    platform_system: "Linux",
-    platform_version: "#1 SMP",
-    python_full_version: "3.12.4",
-    python_version: "3.12",
-    sys_platform: "linux",
-    ...overrides,
-  };
-}
-
 // uv's snapshot tests redact the interpreter's patch version as "[X]" (e.g. ">=3.12.[X]"); the
 // uv export data keeps that redaction, so the tests put a concrete patch number back.
 function read(path: string): string {
   return Deno.readTextFileSync(path).replaceAll(".[X]", ".0");
 }
 
-const WINDOWS = env({ os_name: "nt", platform_system: "Windows", sys_platform: "win32" });
+const WINDOWS = markerEnv({ os_name: "nt", platform_system: "Windows", sys_platform: "win32" });
 
 // pip's fixtures that pip's own tests reject (see lockfiles/pylock/README.md); they are
 // checked one by one below.
@@ -80,13 +64,13 @@ Deno.test("parsePylock() rejects pip's pylock.invalid.toml because it has no loc
 Deno.test("selectPylockPackages() rejects pip's pylock.oldpython.toml: requires-python ==3.6.* excludes 3.12", () => {
   const lock = parsePylock(Deno.readTextFileSync(`${ROOT}/pip/pylock.oldpython.toml`));
   assert.throws(
-    () => selectPylockPackages(lock, env()),
+    () => selectPylockPackages(lock, markerEnv()),
     (e: unknown) =>
       e instanceof PylockError && e.code === "unsupported-python" && /==3\.6\.\*/.test(e.message),
   );
   // The same lock is fine for a 3.6 target, so the rejection is about the target.
   assert.equal(
-    selectPylockPackages(lock, env({ python_full_version: "3.6.15", python_version: "3.6" }))
+    selectPylockPackages(lock, markerEnv({ python_full_version: "3.6.15", python_version: "3.6" }))
       .length,
     1,
   );
@@ -127,9 +111,11 @@ Deno.test("selectPylockPackages() applies the spec example's environments", () =
     "cattrs",
     "numpy",
   ]);
-  assert.throws(
-    () => selectPylockPackages(lock, env({ sys_platform: "darwin", platform_system: "Darwin" })),
-    (e: unknown) => e instanceof PylockError && e.code === "unsupported-environment",
+  assertThrowsCode(
+    () =>
+      selectPylockPackages(lock, markerEnv({ sys_platform: "darwin", platform_system: "Darwin" })),
+    PylockError,
+    "unsupported-environment",
   );
 });
 
@@ -137,7 +123,7 @@ Deno.test("selectPylockPackages() picks colorama only on Windows in uv's flask[d
   const lock = parsePylock(
     Deno.readTextFileSync(`${ROOT}/uv-export/pep_751_dependency_extra/pylock.toml`),
   );
-  const linux = selectPylockPackages(lock, env()).map((p) => p.name);
+  const linux = selectPylockPackages(lock, markerEnv()).map((p) => p.name);
   const windows = selectPylockPackages(lock, WINDOWS).map((p) => p.name);
   assert.ok(!linux.includes("colorama"));
   assert.ok(windows.includes("colorama"));
@@ -151,9 +137,9 @@ Deno.test("selectPylockPackages() chooses between torch builds by marker in uv's
   );
   const torch = (e: MarkerEnvironment) =>
     selectPylockPackages(lock, e).filter((p) => p.name === "torch").map((p) => p.version);
-  assert.deepEqual(torch(env()), ["2.6.0+cpu"]);
+  assert.deepEqual(torch(markerEnv()), ["2.6.0+cpu"]);
   assert.deepEqual(
-    torch(env({ sys_platform: "darwin", platform_system: "Darwin", os_name: "posix" })),
+    torch(markerEnv({ sys_platform: "darwin", platform_system: "Darwin", os_name: "posix" })),
     ["2.6.0"],
   );
   // uv writes `hashes = {}` for the PyTorch index, which publishes none.
@@ -190,18 +176,12 @@ marker = "'docs' in dependency_groups"
 archive = { url = "https://example.org/sphinx-1.0-py3-none-any.whl", hashes = { sha256 = "00" } }
 `);
   const names = (o: { extras?: string[]; groups?: string[] }) =>
-    selectPylockPackages(lock, env(), o).map((p) => p.name);
+    selectPylockPackages(lock, markerEnv(), o).map((p) => p.name);
   assert.deepEqual(names({}), ["base", "pytest"]);
   assert.deepEqual(names({ extras: ["FAST"], groups: ["docs"] }), ["base", "speedup", "sphinx"]);
   assert.deepEqual(names({ groups: [] }), ["base"]);
-  assert.throws(
-    () => names({ extras: ["slow"] }),
-    (e: unknown) => e instanceof PylockError && e.code === "unknown-extra",
-  );
-  assert.throws(
-    () => names({ groups: ["lint"] }),
-    (e: unknown) => e instanceof PylockError && e.code === "unknown-group",
-  );
+  assertThrowsCode(() => names({ extras: ["slow"] }), PylockError, "unknown-extra");
+  assertThrowsCode(() => names({ groups: ["lint"] }), PylockError, "unknown-group");
 });
 
 Deno.test("selectPylockPackages() refuses two selected entries with one name", () => {
@@ -219,9 +199,10 @@ marker = "os_name == 'posix'"
 archive = { path = "a-2.0.tar.gz", hashes = { sha256 = "00" } }
 `);
   assert.equal(selectPylockPackages(lock, WINDOWS).length, 1);
-  assert.throws(
-    () => selectPylockPackages(lock, env()),
-    (e: unknown) => e instanceof PylockError && e.code === "conflicting-packages",
+  assertThrowsCode(
+    () => selectPylockPackages(lock, markerEnv()),
+    PylockError,
+    "conflicting-packages",
   );
 });
 
@@ -267,8 +248,10 @@ Deno.test("parsePylock() accepts a newer minor lock-version and reports TOML err
     parsePylock('lock-version = "1.7"\ncreated-by = "t"\npackages = []\n').lockVersion,
     "1.7",
   );
-  assert.throws(
+  assertThrowsCode(
     () => parsePylock('lock-version = "1.0"\ncreated-by = "t"\npackages = [\n  { name = }\n]\n'),
-    (e: unknown) => e instanceof PylockError && e.code === "toml" && e.line === 4,
+    PylockError,
+    "toml",
+    (e) => assert.equal(e.line, 4),
   );
 });

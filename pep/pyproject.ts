@@ -9,7 +9,7 @@
 import { normalizeName } from "./name.ts";
 import { Requirement } from "./requirement.ts";
 import { SpecifierSet } from "./specifier.ts";
-import { isTable, parseToml, Reader, type Table } from "./_toml.ts";
+import { fileReader, isTable, parseTomlFile, type Table, TomlFileError } from "./_toml.ts";
 
 /** Why a pyproject.toml was rejected (or a selection from it failed). */
 export type PyprojectErrorCode =
@@ -22,42 +22,9 @@ export type PyprojectErrorCode =
   | "unknown-extra";
 
 /** A pyproject.toml that cannot be used; `line`/`column` are set for TOML syntax errors. */
-export class PyprojectError extends SyntaxError {
+export class PyprojectError extends TomlFileError<PyprojectErrorCode> {
+  /** Always `"PyprojectError"`. */
   override readonly name = "PyprojectError";
-  /** Machine-readable reason. */
-  readonly code: PyprojectErrorCode;
-  /** The file label used in the message. */
-  readonly file: string;
-  /** 1-based line, when known. */
-  readonly line: number | undefined;
-  /** 1-based column, when known. */
-  readonly column: number | undefined;
-
-  /**
-   * Create the error; the message is prefixed with the file label.
-   *
-   * @param message What failed and why.
-   * @param options `code`, `file`, optional `line`, `column`, `cause`.
-   */
-  constructor(
-    message: string,
-    options: {
-      code: PyprojectErrorCode;
-      file: string;
-      line?: number | undefined;
-      column?: number | undefined;
-      cause?: unknown;
-    },
-  ) {
-    super(
-      `${options.file}: ${message}`,
-      options.cause === undefined ? undefined : { cause: options.cause },
-    );
-    this.code = options.code;
-    this.file = options.file;
-    this.line = options.line;
-    this.column = options.column;
-  }
 }
 
 /** What {@linkcode parsePyproject} reads. */
@@ -113,21 +80,8 @@ export interface ParsePyprojectOptions {
  */
 export function parsePyproject(text: string, options: ParsePyprojectOptions = {}): Pyproject {
   const file = options.path ?? "pyproject.toml";
-  const parsed = parseToml(text);
-  if (!parsed.ok) {
-    const problem = parsed.problem;
-    throw new PyprojectError(problem.message, {
-      code: "toml",
-      file,
-      line: problem.line,
-      column: problem.column,
-      cause: problem.cause,
-    });
-  }
-  const doc = parsed.table;
-  const r = new Reader((path, problem) =>
-    new PyprojectError(`${path} ${problem}`, { code: "invalid-value", file })
-  );
+  const doc = parseTomlFile(text, file, PyprojectError);
+  const r = fileReader(file, PyprojectError, { invalid: "invalid-value" });
   const requirement = (text: string, path: string): Requirement => {
     try {
       return Requirement.parse(text);

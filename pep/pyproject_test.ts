@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { parsePyproject, PyprojectError, selectPyprojectRequirements } from "./pyproject.ts";
+import { assertThrowsCode } from "./_helpers_testing.ts";
 
 const ECOSYSTEM = "/work/shared/testdata/lockfiles/uv-ecosystem";
 
@@ -105,14 +106,8 @@ dev = ["d"]
   assert.deepEqual(names({}), ["a"]);
   assert.deepEqual(names({ extras: ["FAST"] }), ["a", "b"]);
   assert.deepEqual(names({ extras: "all", groups: ["dev"] }), ["a", "b", "c", "d"]);
-  assert.throws(
-    () => names({ extras: ["nope"] }),
-    (e: unknown) => e instanceof PyprojectError && e.code === "unknown-extra",
-  );
-  assert.throws(
-    () => names({ groups: ["nope"] }),
-    (e: unknown) => e instanceof PyprojectError && e.code === "unknown-group",
-  );
+  assertThrowsCode(() => names({ extras: ["nope"] }), PyprojectError, "unknown-extra");
+  assertThrowsCode(() => names({ groups: ["nope"] }), PyprojectError, "unknown-group");
 });
 
 Deno.test("parsePyproject() expands a chain of include-groups into the union of its members", () => {

@@ -246,15 +246,17 @@ Deno.test(">=a and <a partition the final releases (property)", () => {
   );
 });
 
+/** Specifier set strings that parse. */
+const validSet = specifierSetText.filter((t) => {
+  try {
+    set(t);
+    return true;
+  } catch {
+    return false;
+  }
+});
+
 Deno.test("intersect(A, B) contains exactly what both contain (property)", () => {
-  const validSet = specifierSetText.filter((t) => {
-    try {
-      set(t);
-      return true;
-    } catch {
-      return false;
-    }
-  });
   fc.assert(
     fc.property(validSet, validSet, versionText, fc.boolean(), (a, b, text, pre) => {
       const [sa, sb, x] = [set(a), set(b), v(text)];
@@ -271,14 +273,6 @@ Deno.test("intersect(A, B) contains exactly what both contain (property)", () =>
 });
 
 Deno.test("filter() is contains() plus the pre-release fallback (property)", () => {
-  const validSet = specifierSetText.filter((t) => {
-    try {
-      set(t);
-      return true;
-    } catch {
-      return false;
-    }
-  });
   fc.assert(
     fc.property(validSet, fc.array(versionText, { maxLength: 12 }), (t, texts) => {
       const s = set(t);
@@ -379,9 +373,27 @@ Deno.test({
       .filter((t) => !diverges(t));
     const answer = await askPackaging({ versions, specifiers, sets });
     const parsed = versions.map(v);
-    const bits = (f: (x: Version) => boolean): string =>
-      parsed.map((x) => (f(x) ? "1" : "0")).join("");
     const problems: string[] = [];
+    // packaging's answer is one "0"/"1" string per mode (default, prereleases on, off), a
+    // character per version; report the first version where ours differs in each mode.
+    const compareContains = (
+      s: Specifier | SpecifierSet,
+      label: string,
+      expected: readonly string[],
+    ): void => {
+      const modes = [undefined, PRE, { prereleases: false }];
+      modes.forEach((options, k) => {
+        const got = parsed.map((x) => (s.contains(x, options) ? "1" : "0")).join("");
+        if (got !== expected[k]) {
+          const at = [...got].findIndex((c, j) => c !== expected[k]![j]);
+          problems.push(
+            `${label} contains ${parsed[at]} (mode ${k}): packaging ${expected[k]![at]}, ours ${
+              got[at]
+            }`,
+          );
+        }
+      });
+    };
     specifiers.forEach((text, i) => {
       let ours: Specifier | undefined;
       try {
@@ -395,23 +407,7 @@ Deno.test({
         return;
       }
       if (ours === undefined) return;
-      const s = ours;
-      const expected = answer.contains[i]!;
-      const got = [
-        bits((x) => s.contains(x)),
-        bits((x) => s.contains(x, PRE)),
-        bits((x) => s.contains(x, { prereleases: false })),
-      ];
-      for (let k = 0; k < 3; k++) {
-        if (got[k] !== expected[k]) {
-          const at = [...got[k]!].findIndex((c, j) => c !== expected[k]![j]);
-          problems.push(
-            `${text} contains ${parsed[at]} (mode ${k}): packaging ${expected[k]![at]}, ours ${
-              got[k]![at]
-            }`,
-          );
-        }
-      }
+      compareContains(ours, text, answer.contains[i]!);
     });
     sets.forEach((text, i) => {
       let ours: SpecifierSet | undefined;
@@ -436,22 +432,7 @@ Deno.test({
           );
         }
       });
-      const expected = answer.setContains[i]!;
-      const got = [
-        bits((x) => s.contains(x)),
-        bits((x) => s.contains(x, PRE)),
-        bits((x) => s.contains(x, { prereleases: false })),
-      ];
-      for (let k = 0; k < 3; k++) {
-        if (got[k] !== expected[k]) {
-          const at = [...got[k]!].findIndex((c, j) => c !== expected[k]![j]);
-          problems.push(
-            `set ${text} contains ${parsed[at]} (mode ${k}): packaging ${expected[k]![at]}, ours ${
-              got[k]![at]
-            }`,
-          );
-        }
-      }
+      compareContains(s, `set ${text}`, answer.setContains[i]!);
     });
     assert.deepEqual(
       problems,

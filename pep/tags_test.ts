@@ -12,6 +12,7 @@ import {
   targetFromPreset,
 } from "./tags.ts";
 import { macPlatforms, manylinuxPlatforms } from "./_tags_platforms.ts";
+import { pythonImports, runPythonJson } from "./_helpers_testing.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Unit tests
@@ -366,42 +367,15 @@ cases = json.load(sys.stdin)
 json.dump([sys_tags(c) if c["mode"] == "sys" else pip_tags(c) for c in cases], sys.stdout)
 `;
 
-async function pythonOracle(): Promise<boolean> {
-  try {
-    const out = await new Deno.Command("python3", {
-      args: [
-        "-c",
-        "import packaging.tags, packaging._musllinux, pip._internal.utils.compatibility_tags",
-      ],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    return out.success;
-  } catch {
-    return false;
-  }
-}
-
-const HAVE_PYTHON = await pythonOracle();
+const HAVE_PYTHON = await pythonImports([
+  "packaging.tags",
+  "packaging._musllinux",
+  "pip._internal.utils.compatibility_tags",
+]);
 if (!HAVE_PYTHON) {
   console.warn(
     "SKIPPING differential tag tests: python3 with `packaging` and pip is not available on this machine",
   );
-}
-
-async function runOracle(cases: readonly unknown[]): Promise<string[][]> {
-  const child = new Deno.Command("python3", {
-    args: ["-c", ORACLE],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(JSON.stringify(cases)));
-  await writer.close();
-  const out = await child.output();
-  if (!out.success) throw new Error(`oracle failed: ${new TextDecoder().decode(out.stderr)}`);
-  return JSON.parse(new TextDecoder().decode(out.stdout));
 }
 
 // The platform each preset stands for, written out independently of tags.ts from uv's
@@ -474,7 +448,7 @@ Deno.test({
         oracle: { mode: "sys", impl: "pp", python: [3, 10], platform: presetPlatform(preset) },
       });
     }
-    const expected = await runOracle(cases.map((c) => c.oracle));
+    const expected = await runPythonJson<string[][]>(ORACLE, cases.map((c) => c.oracle));
     cases.forEach((c, i) => {
       const t = targetFromPreset(c.preset, { pythonVersion: c.py, implementation: c.impl });
       assert.deepEqual(t.tags, expected[i], `${c.preset} ${c.impl} ${c.py}`);
@@ -520,7 +494,10 @@ Deno.test({
       cases.push({ platforms, version: "39", impl: "pp", abis: ["pypy39_pp73"] });
       cases.push({ platforms, version: "310", impl: "py", abis: ["none"] });
     }
-    const expected = await runOracle(cases.map((c) => ({ mode: "pip", ...c })));
+    const expected = await runPythonJson<string[][]>(
+      ORACLE,
+      cases.map((c) => ({ mode: "pip", ...c })),
+    );
     cases.forEach((c, i) => {
       const t = targetFromPipOptions({
         platforms: c.platforms,

@@ -13,7 +13,14 @@ import { Marker, type MarkerEnvironment } from "./marker.ts";
 import { normalizeName } from "./name.ts";
 import { SpecifierSet } from "./specifier.ts";
 import { Version } from "./version.ts";
-import { parseToml, Reader, type Table } from "./_toml.ts";
+import {
+  fileReader,
+  lastSegment,
+  parseTomlFile,
+  type Reader,
+  type Table,
+  TomlFileError,
+} from "./_toml.ts";
 
 /** The newest `version` of uv.lock this reader understands. */
 const SUPPORTED_VERSION = 1;
@@ -30,42 +37,9 @@ export type UvLockErrorCode =
   | "unknown-group";
 
 /** A uv.lock that cannot be used; `line`/`column` are set for TOML syntax errors. */
-export class UvLockError extends SyntaxError {
+export class UvLockError extends TomlFileError<UvLockErrorCode> {
+  /** Always `"UvLockError"`. */
   override readonly name = "UvLockError";
-  /** Machine-readable reason. */
-  readonly code: UvLockErrorCode;
-  /** The file label used in the message. */
-  readonly file: string;
-  /** 1-based line, when known. */
-  readonly line: number | undefined;
-  /** 1-based column, when known. */
-  readonly column: number | undefined;
-
-  /**
-   * Create the error; the message is prefixed with the file label.
-   *
-   * @param message What failed and why.
-   * @param options `code`, `file`, optional `line`, `column`, `cause`.
-   */
-  constructor(
-    message: string,
-    options: {
-      code: UvLockErrorCode;
-      file: string;
-      line?: number | undefined;
-      column?: number | undefined;
-      cause?: unknown;
-    },
-  ) {
-    super(
-      `${options.file}: ${message}`,
-      options.cause === undefined ? undefined : { cause: options.cause },
-    );
-    this.code = options.code;
-    this.file = options.file;
-    this.line = options.line;
-    this.column = options.column;
-  }
 }
 
 /** Where a locked package comes from. */
@@ -205,23 +179,8 @@ const SOURCE_KINDS = [
  */
 export function parseUvLock(text: string, options: ParseUvLockOptions = {}): UvLock {
   const file = options.path ?? "uv.lock";
-  const parsed = parseToml(text);
-  if (!parsed.ok) {
-    throw new UvLockError(parsed.problem.message, {
-      code: "toml",
-      file,
-      line: parsed.problem.line,
-      column: parsed.problem.column,
-      cause: parsed.problem.cause,
-    });
-  }
-  const doc = parsed.table;
-  const r = new Reader((path, problem) =>
-    new UvLockError(`${path} ${problem}`, {
-      code: problem === "is missing" ? "missing-key" : "invalid-value",
-      file,
-    })
-  );
+  const doc = parseTomlFile(text, file, UvLockError);
+  const r = fileReader(file, UvLockError, { invalid: "invalid-value", missing: "missing-key" });
   const version = r.integer(doc, "version", "");
   if (version === undefined) {
     throw new UvLockError("version is missing; this is not a uv.lock file", {
@@ -255,22 +214,8 @@ export function parseUvLock(text: string, options: ParseUvLockOptions = {}): UvL
   const manifest = r.table(doc, "manifest", "");
   const members = (manifest === undefined ? undefined : r.strings(manifest, "members", "manifest"))
     ?.map(normalizeName) ?? [];
-  const markerOf = (value: string, path: string): Marker => {
-    try {
-      return Marker.parse(value);
-    } catch (error) {
-      throw new UvLockError(
-        `${path} is not a valid marker ("${value}"): ${(error as Error).message}`,
-        {
-          code: "invalid-value",
-          file,
-          cause: error,
-        },
-      );
-    }
-  };
   const packages = (r.tables(doc, "package", "") ?? []).map((p, i) =>
-    readPackage(p, `package[${i}]`, r, markerOf)
+    readPackage(p, `package[${i}]`, r)
   );
   const lockOptions = r.table(doc, "options", "");
   const lock: UvLock = {
@@ -302,12 +247,7 @@ export function parseUvLock(text: string, options: ParseUvLockOptions = {}): UvL
   return lock;
 }
 
-function readPackage(
-  p: Table,
-  path: string,
-  r: Reader,
-  markerOf: (value: string, path: string) => Marker,
-): UvLockPackage {
+function readPackage(p: Table, path: string, r: Reader): UvLockPackage {
   const name = r.requiredString(p, "name", path);
   const label = `${path} ("${name}")`;
   const version = r.string(p, "version", path);
@@ -315,7 +255,7 @@ function readPackage(
   if (sourceT === undefined) throw r.fail(`${label}.source`, "is missing");
   const source = readSource(sourceT, `${label}.source`, r);
   const deps = (list: Table[] | undefined, where: string): UvDependency[] =>
-    (list ?? []).map((d, i) => readDependency(d, `${where}[${i}]`, r, markerOf));
+    (list ?? []).map((d, i) => readDependency(d, `${where}[${i}]`, r));
   const dependencies = deps(r.tables(p, "dependencies", label), `${label}.dependencies`);
   const groupMap = (key: string): Map<string, UvDependency[]> => {
     const out = new Map<string, UvDependency[]>();
@@ -366,12 +306,7 @@ function readSource(t: Table, path: string, r: Reader): UvSource {
   }
 }
 
-function readDependency(
-  t: Table,
-  path: string,
-  r: Reader,
-  markerOf: (value: string, path: string) => Marker,
-): UvDependency {
+function readDependency(t: Table, path: string, r: Reader): UvDependency {
   const name = r.requiredString(t, "name", path);
   const version = r.string(t, "version", path);
   const sourceT = r.table(t, "source", path);
@@ -382,7 +317,7 @@ function readDependency(
     ...(version === undefined ? {} : { version }),
     ...(sourceT === undefined ? {} : { source: readSource(sourceT, `${path}.source`, r) }),
     extras: (r.strings(t, "extra", path) ?? []).map(normalizeName),
-    ...(m === undefined ? {} : { marker: markerOf(m, `${path}.marker`) }),
+    ...(m === undefined ? {} : { marker: r.parse(m, `${path}.marker`, "marker", Marker.parse) }),
   };
 }
 
@@ -405,16 +340,6 @@ function readFile(t: Table, path: string, r: Reader): UvFile {
     ...(size === undefined ? {} : { size }),
     ...(uploadTime === undefined ? {} : { uploadTime }),
   };
-}
-
-function lastSegment(location: string): string {
-  const bare = location.replace(/[?#].*$/, "");
-  const segment = bare.slice(Math.max(bare.lastIndexOf("/"), bare.lastIndexOf("\\")) + 1);
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
 }
 
 function sourceKey(s: UvSource): string {

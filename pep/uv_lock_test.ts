@@ -1,27 +1,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import type { MarkerEnvironment } from "./marker.ts";
 import { parseUvLock, selectUvLockPackages, UvLockError, type UvLockPackage } from "./uv_lock.ts";
+import { assertThrowsCode, markerEnv } from "./_helpers_testing.ts";
 
 const ECOSYSTEM = "/work/shared/testdata/lockfiles/uv-ecosystem";
 const SNAPSHOTS = "/work/shared/testdata/packse/uv-lock-snapshots";
-
-function env(overrides: Partial<MarkerEnvironment> = {}): MarkerEnvironment {
-  return {
-    implementation_name: "cpython",
-    implementation_version: "3.12.4",
-    os_name: "posix",
-    platform_machine: "x86_64",
-    platform_python_implementation: "CPython",
-    platform_release: "6.1.0",
-    platform_system: "Linux",
-    platform_version: "#1 SMP",
-    python_full_version: "3.12.4",
-    python_version: "3.12",
-    sys_platform: "linux",
-    ...overrides,
-  };
-}
 
 const ids = (ps: readonly UvLockPackage[]) => ps.map((p) => `${p.name}@${p.version}`);
 
@@ -80,7 +63,7 @@ Deno.test("parseUvLock() reads sources, forks, extras and file details of pytest
 
 Deno.test("selectUvLockPackages() follows pytest-cov's Python forks for 3.12 on Linux (checked by hand)", () => {
   const lock = parseUvLock(Deno.readTextFileSync(`${ECOSYSTEM}/pytest-cov/uv.lock`));
-  assert.deepEqual(ids(selectUvLockPackages(lock, { env: env() })), [
+  assert.deepEqual(ids(selectUvLockPackages(lock, { env: markerEnv() })), [
     "coverage@7.14.3",
     "iniconfig@2.3.0",
     "packaging@26.2",
@@ -92,7 +75,7 @@ Deno.test("selectUvLockPackages() follows pytest-cov's Python forks for 3.12 on 
 
 Deno.test("selectUvLockPackages() follows pytest-cov's Python forks for 3.9 on Windows (checked by hand)", () => {
   const lock = parseUvLock(Deno.readTextFileSync(`${ECOSYSTEM}/pytest-cov/uv.lock`));
-  const windows39 = env({
+  const windows39 = markerEnv({
     python_full_version: "3.9.18",
     python_version: "3.9",
     sys_platform: "win32",
@@ -135,25 +118,28 @@ Deno.test("selectUvLockPackages() keeps both sides of every fork when no environ
 
 Deno.test("selectUvLockPackages() includes the dev group unless noDev, and rejects unknown names", () => {
   const lock = parseUvLock(Deno.readTextFileSync(`${ECOSYSTEM}/github-wikidata-bot/uv.lock`));
-  const withDev = ids(selectUvLockPackages(lock, { env: env() }));
-  const noDev = ids(selectUvLockPackages(lock, { env: env(), noDev: true }));
+  const withDev = ids(selectUvLockPackages(lock, { env: markerEnv() }));
+  const noDev = ids(selectUvLockPackages(lock, { env: markerEnv(), noDev: true }));
   assert.ok(withDev.some((id) => id.startsWith("ruff@")));
   assert.ok(!noDev.some((id) => id.startsWith("ruff@")));
   assert.ok(noDev.every((id) => withDev.includes(id)));
-  assert.throws(
+  assertThrowsCode(
     () => selectUvLockPackages(lock, { groups: ["docs"] }),
-    (e: unknown) => e instanceof UvLockError && e.code === "unknown-group",
+    UvLockError,
+    "unknown-group",
   );
-  assert.throws(
+  assertThrowsCode(
     () => selectUvLockPackages(lock, { extras: ["nope"] }),
-    (e: unknown) => e instanceof UvLockError && e.code === "unknown-extra",
+    UvLockError,
+    "unknown-extra",
   );
-  assert.throws(
+  assertThrowsCode(
     () =>
       selectUvLockPackages(lock, {
-        env: env({ python_full_version: "3.11.9", python_version: "3.11" }),
+        env: markerEnv({ python_full_version: "3.11.9", python_version: "3.11" }),
       }),
-    (e: unknown) => e instanceof UvLockError && e.code === "unsupported-python",
+    UvLockError,
+    "unsupported-python",
   );
 });
 
@@ -162,13 +148,19 @@ Deno.test("selectUvLockPackages() picks a, b and c per platform in packse's mark
     Deno.readTextFileSync(`${SNAPSHOTS}/fork__marker-inherit-combined-allowed.uv.lock`),
   );
   const darwin = { sys_platform: "darwin", platform_system: "Darwin" };
-  assert.deepEqual(ids(selectUvLockPackages(lock, { env: env() })), ["a@2.0.0"]);
+  assert.deepEqual(ids(selectUvLockPackages(lock, { env: markerEnv() })), ["a@2.0.0"]);
   assert.deepEqual(
-    ids(selectUvLockPackages(lock, { env: env({ ...darwin, implementation_name: "pypy" }) })),
+    ids(selectUvLockPackages(lock, { env: markerEnv({ ...darwin, implementation_name: "pypy" }) })),
     ["a@1.0.0", "b@1.0.0", "c@1.0.0"],
   );
-  assert.deepEqual(ids(selectUvLockPackages(lock, { env: env(darwin) })), ["a@1.0.0", "b@2.0.0"]);
-  assert.deepEqual(ids(selectUvLockPackages(lock, { env: env({ sys_platform: "win32" }) })), []);
+  assert.deepEqual(ids(selectUvLockPackages(lock, { env: markerEnv(darwin) })), [
+    "a@1.0.0",
+    "b@2.0.0",
+  ]);
+  assert.deepEqual(
+    ids(selectUvLockPackages(lock, { env: markerEnv({ sys_platform: "win32" }) })),
+    [],
+  );
 });
 
 Deno.test("parseUvLock() rejects a newer lock version and accepts a newer revision", () => {
@@ -179,10 +171,7 @@ Deno.test("parseUvLock() rejects a newer lock version and accepts a newer revisi
       /version 2 is newer/.test(e.message),
   );
   assert.equal(parseUvLock("version = 1\nrevision = 99\n").revision, 99);
-  assert.throws(
-    () => parseUvLock("revision = 3\n"),
-    (e: unknown) => e instanceof UvLockError && e.code === "missing-key",
-  );
+  assertThrowsCode(() => parseUvLock("revision = 3\n"), UvLockError, "missing-key");
 });
 
 Deno.test("parseUvLock() names the package whose dependency points nowhere or whose source is wrong", () => {
@@ -202,9 +191,11 @@ Deno.test("parseUvLock() names the package whose dependency points nowhere or wh
       ),
     (e: unknown) => e instanceof UvLockError && /exactly one of/.test(e.message),
   );
-  assert.throws(
+  assertThrowsCode(
     () => parseUvLock("version = 1\n[[package]\n"),
-    (e: unknown) => e instanceof UvLockError && e.code === "toml" && e.line === 2,
+    UvLockError,
+    "toml",
+    (e) => assert.equal(e.line, 2),
   );
 });
 
@@ -246,7 +237,7 @@ name = "urllib3"
 version = "2.2.0"
 source = { registry = "https://pypi.org/simple" }
 `);
-  assert.deepEqual(ids(selectUvLockPackages(lock, { env: env() })), [
+  assert.deepEqual(ids(selectUvLockPackages(lock, { env: markerEnv() })), [
     "pysocks@1.7.1",
     "requests@2.32.0",
     "urllib3@2.2.0",

@@ -485,3 +485,64 @@ Deno.test("index pages that fail once with 503 or a reset are retried, not fatal
     assert.match(stderr.text(), /Retrying .*\/simple\/.* server returned 503/);
     assert.equal((await archives(join(dir, "wh"))).length, 4);
   }));
+
+Deno.test("--uv-cache-dir takes wheels a uv cache holds, says so, and never where hashes are required", () =>
+  withServer(async (server, dir) => {
+    const { writeFakeUvCache } = await import("./_uv_cache_fixture.ts");
+    const wheels: { filename: string; bytes: Uint8Array; sha256: string }[] = [];
+    for (
+      const name of ["example_idna-3.7-py3-none-any.whl", "example_certs-2024.2.2-py3-none-any.whl"]
+    ) {
+      const bytes = await Deno.readFile(join(EXAMPLES, name));
+      const sha256 = [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))]
+        .map((b) => b.toString(16).padStart(2, "0")).join("");
+      wheels.push({ filename: name, bytes, sha256 });
+    }
+    await writeFakeUvCache(join(dir, "uv"), wheels);
+    const fileRequests = () =>
+      server.requests.filter((r) => /\/files\/.*\.whl$/.test(r.path)).length;
+    const run = await wheelhouse(
+      ["download", ...common(server, dir), "--uv-cache-dir", "uv", "-d", "wh", "example-http"],
+      dir,
+    );
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stderr, /example_idna-3\.7-py3-none-any\.whl.*rebuilt/);
+    assert.equal(
+      fileRequests(),
+      1,
+      `only example-http itself is downloaded: ${server.requests.map((r) => r.path).join(" ")}`,
+    );
+    assert.deepEqual(await archives(join(dir, "wh")), [
+      "example_certs-2024.2.2-py3-none-any.whl",
+      "example_http-2.1.0-py3-none-any.whl",
+      "example_idna-3.7-py3-none-any.whl",
+    ]);
+    // Hash-checking mode: the rebuilt files cannot match, so everything is downloaded.
+    const req = await Deno.readTextFile(join(dir, "wh", "requirements.txt"));
+    const pinned = req.replace(/example-(certs|idna)==\S+ \\\n\s+--hash=sha256:[0-9a-f]+\n?/g, "");
+    const indexHash = (n: string) => wheels.find((w) => w.filename.startsWith(n))!.sha256;
+    await Deno.writeTextFile(
+      join(dir, "hashed.txt"),
+      `${pinned}example-idna==3.7 --hash=sha256:${
+        indexHash("example_idna")
+      }\nexample-certs==2024.2.2 --hash=sha256:${indexHash("example_certs")}\n`,
+    );
+    const before = fileRequests();
+    const hashed = await wheelhouse(
+      [
+        "download",
+        ...common(server, dir),
+        "--no-cache",
+        "--uv-cache-dir",
+        "uv",
+        "-d",
+        "wh2",
+        "-r",
+        "hashed.txt",
+      ],
+      dir,
+    );
+    assert.equal(hashed.code, 0, hashed.stderr);
+    assert.doesNotMatch(hashed.stderr, /rebuilt/);
+    assert.equal(fileRequests() - before, 3);
+  }));
