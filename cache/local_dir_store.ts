@@ -42,6 +42,7 @@ import {
   type PruneReport,
   type PutInfo,
   type PutSource,
+  type VerifyMode,
 } from "./types.ts";
 
 /** Options of {@linkcode LocalDirStore}; every side effect is injectable. */
@@ -242,8 +243,11 @@ export class LocalDirStore implements CacheStore {
     }
   }
 
-  async #readInfo(sha256: string, size: number): Promise<CacheEntryInfo> {
-    const info: CacheEntryInfo = { sha256, size };
+  async #readInfo(
+    sha256: string,
+    size: number,
+  ): Promise<CacheEntryInfo & { recordedSize?: number }> {
+    const info: CacheEntryInfo & { recordedSize?: number } = { sha256, size };
     try {
       const raw: unknown = JSON.parse(
         new TextDecoder().decode(await this.#fs.readFile(`${this.#entryPath(sha256)}.json`)),
@@ -254,6 +258,8 @@ export class LocalDirStore implements CacheStore {
         if (typeof r.project === "string") info.project = r.project;
         if (typeof r.url === "string") info.url = r.url;
         if (typeof r.addedMs === "number") info.addedMs = r.addedMs;
+        if (typeof r.mtimeMs === "number") info.mtimeMs = r.mtimeMs;
+        if (typeof r.size === "number") info.recordedSize = r.size;
       }
     } catch {
       // The side-car is advisory: an entry without one is still a valid entry.
@@ -269,19 +275,25 @@ export class LocalDirStore implements CacheStore {
    * @param options `verify: false` skips hashing.
    * @throws {CacheError} With code `invalid-key` when the key is not a sha256.
    */
-  async get(sha256: string, options: { verify?: boolean } = {}): Promise<CacheLookup> {
+  async get(sha256: string, options: { verify?: VerifyMode } = {}): Promise<CacheLookup> {
     const key = checkKey(sha256);
     const path = this.#entryPath(key);
     let size: number;
+    let mtimeMs: number;
     try {
       const st = await this.#fs.stat(path);
       if (!st.isFile) return { kind: "miss", reason: "absent" };
       size = st.size;
+      mtimeMs = st.mtimeMs;
     } catch (e) {
       if (isNotFound(e)) return { kind: "miss", reason: "absent" };
       throw new CacheError("io", `Cannot read cache entry ${key}: ${String(e)}`, { cause: e });
     }
-    if (options.verify ?? true) {
+    const mode = options.verify ?? true;
+    const info = await this.#readInfo(key, size);
+    const unchanged = mode === "changed" && info.mtimeMs === mtimeMs &&
+      info.recordedSize === size;
+    if (mode !== false && !unchanged) {
       let actual: string;
       try {
         actual = (await hashStream(this.#fs.read(path))).sha256;
@@ -295,7 +307,8 @@ export class LocalDirStore implements CacheStore {
         return { kind: "miss", reason: "corrupt" };
       }
     }
-    return { kind: "hit", path, info: await this.#readInfo(key, size) };
+    const { recordedSize: _, ...entry } = info;
+    return { kind: "hit", path, info: entry };
   }
 
   /**
@@ -358,6 +371,11 @@ export class LocalDirStore implements CacheStore {
       if (project !== undefined) entry.project = project;
       if (info.url !== undefined) entry.url = redactUrl(info.url);
       const moved = "path" in source && source.move === true;
+      // The rename keeps the staged file's modification time: recording it lets later lookups
+      // skip re-hashing an entry nobody has touched (verify: "changed").
+      try {
+        entry.mtimeMs = (await this.#fs.stat(staged)).mtimeMs;
+      } catch { /* without it, "changed" lookups hash the bytes */ }
       try {
         // Side-car first: a crash between the two leaves an orphan side-car (pruned), never an
         // entry that points at nothing. Writing it also creates the shard directory.

@@ -398,3 +398,22 @@ Deno.test("LocalDirStore survives crashes at every step and two interleaved writ
     { numRuns: 250 },
   );
 });
+
+Deno.test('get({ verify: "changed" }) trusts an untouched entry and hashes a rewritten one', async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const store = new LocalDirStore(root);
+    const bytes = new TextEncoder().encode("wheel bytes");
+    const info = await store.put({ bytes }, { filename: "a-1.0-py3-none-any.whl" });
+    const hit = await store.get(info.sha256, { verify: "changed" });
+    assert.equal(hit.kind, "hit");
+    // Same size, different bytes, later mtime: the stat data no longer matches, so it is hashed.
+    const path = store.pathOf(info.sha256);
+    await new Promise((r) => setTimeout(r, 20));
+    await Deno.writeTextFile(path, "WHEEL BYTES");
+    const after = await store.get(info.sha256, { verify: "changed" });
+    assert.deepEqual(after, { kind: "miss", reason: "corrupt" });
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

@@ -37,6 +37,7 @@ export {
   type PruneReport,
   type PutInfo,
   type PutSource,
+  type VerifyMode,
 } from "./types.ts";
 export {
   escapeHtml,

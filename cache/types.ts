@@ -20,7 +20,16 @@ export interface CacheEntryInfo {
   url?: string;
   /** When it was added, ms since the epoch. */
   addedMs?: number;
+  /** The entry file's modification time when it was published (for `verify: "changed"`). */
+  mtimeMs?: number;
 }
+
+/**
+ * How a lookup checks an entry: `true` hashes the bytes; `"changed"` hashes them only when the
+ * file's size or modification time differs from when it was published (as git trusts its index
+ * for unchanged stat data); `false` trusts the file.
+ */
+export type VerifyMode = boolean | "changed";
 
 /** Outcome of a lookup: a verified hit, or a miss (absent, or corrupt and now removed). */
 export type CacheLookup =
@@ -72,7 +81,7 @@ export interface CacheStore {
    *
    * @throws {CacheError} With code `invalid-key` for a key that is not a sha256.
    */
-  get(sha256: string, options?: { verify?: boolean }): Promise<CacheLookup>;
+  get(sha256: string, options?: { verify?: VerifyMode }): Promise<CacheLookup>;
   /**
    * Stores bytes, verified, atomically; storing the same bytes again is a no-op.
    *

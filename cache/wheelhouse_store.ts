@@ -507,7 +507,8 @@ export class WheelhouseStore {
       } else {
         let source: string | undefined;
         if (action.kind === "link" && options.cache) {
-          const hit = await options.cache.get(file.sha256);
+          // Entries untouched since they were published are trusted; others are hashed.
+          const hit = await options.cache.get(file.sha256, { verify: "changed" });
           if (hit.kind === "hit") source = hit.path;
         }
         if (source === undefined && options.cache && options.fetcher) {

@@ -410,7 +410,7 @@ export async function deliver(
   const cachedPaths = new Map<string, string>();
   for (const f of wanted) {
     if (f.sha256 !== undefined) {
-      match(await store.get(f.sha256))
+      match(await store.get(f.sha256, { verify: "changed" }))
         .with({ kind: "hit" }, (hit) => void cachedPaths.set(f.url, hit.path))
         // A corrupt entry is fetched again; obtain() replaces it.
         .with({ kind: "miss" }, () => undefined)

@@ -104,6 +104,25 @@ const TAIL_BYTES = 16 * 1024;
 
 const denoFs: IndexFs = {
   readFile: (p) => Deno.readFile(p),
+  async openRange(p) {
+    const file = await Deno.open(p, { read: true });
+    const { size } = await file.stat();
+    return {
+      size,
+      async read(start, end) {
+        const out = new Uint8Array(Math.max(0, Math.min(end, size) - start));
+        await file.seek(start, Deno.SeekMode.Start);
+        let off = 0;
+        while (off < out.length) {
+          const n = await file.read(out.subarray(off));
+          if (n === null) break;
+          off += n;
+        }
+        return off === out.length ? out : out.subarray(0, off);
+      },
+      close: () => file.close(),
+    };
+  },
   async readDir(p) {
     const names: string[] = [];
     for await (const e of Deno.readDir(p)) if (e.isFile || e.isSymlink) names.push(e.name);
@@ -550,6 +569,20 @@ export class SimpleIndexClient implements IndexClient {
     const url = new URL(file.url);
     if (url.protocol === "file:") {
       const path = fileURLToPath(url);
+      if (file.parsed.kind === "wheel" && this.#fs.openRange) {
+        // A local wheel: read the central directory and METADATA only, as over HTTP ranges.
+        let source;
+        try {
+          source = await this.#fs.openRange(path);
+        } catch (e) {
+          throw new IndexError("io", `Cannot read ${path}: ${String(e)}`, { cause: e });
+        }
+        try {
+          return this.#found(file, await this.#wheelMetadataBytes(file, source), "local");
+        } finally {
+          source.close();
+        }
+      }
       let bytes: Uint8Array;
       try {
         bytes = await this.#fs.readFile(path);

@@ -157,6 +157,21 @@ export interface IndexFs {
   readFile(path: string): Promise<Uint8Array>;
   /** Names of the entries of a directory (files only is fine). */
   readDir(path: string): Promise<string[]>;
+  /**
+   * Random access to a local file, so metadata is read from a wheel's central directory
+   * instead of the whole file. Optional: without it the whole file is read.
+   */
+  openRange?(path: string): Promise<LocalRangeFile>;
+}
+
+/** A local file opened for reads at offsets. */
+export interface LocalRangeFile {
+  /** Total size in bytes. */
+  readonly size: number;
+  /** Reads bytes [start, end). */
+  read(start: number, end: number): Promise<Uint8Array>;
+  /** Releases the file. */
+  close(): void;
 }
 
 /** One file as a project page (HTML or JSON) describes it, before its name is parsed. */

@@ -44,6 +44,10 @@ interface RequirementParts {
   readonly marker: Marker | undefined;
 }
 
+// Parsed requirements by their text (bounded: cleared when full).
+const PARSED = new Map<string, Requirement>();
+const PARSED_LIMIT = 50_000;
+
 /**
  * A parsed PEP 508 requirement such as `requests[socks] >=2.8.1, <3 ; python_version >= "3.8"`.
  *
@@ -101,7 +105,14 @@ export class Requirement {
    * ```
    */
   static parse(text: string): Requirement {
-    return new Requirement(parseRequirement(text));
+    // Requirements are immutable and the same Requires-Dist strings recur across a project's
+    // versions, so a resolution parses each distinct string once.
+    const known = PARSED.get(text);
+    if (known !== undefined) return known;
+    const parsed = new Requirement(parseRequirement(text));
+    if (PARSED.size >= PARSED_LIMIT) PARSED.clear();
+    PARSED.set(text, parsed);
+    return parsed;
   }
 
   /**
