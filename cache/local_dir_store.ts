@@ -627,7 +627,7 @@ export class LocalDirStore implements CacheStore {
     signal: AbortSignal | undefined,
   ): Promise<ObtainResult> {
     if (request.sha256 !== undefined) {
-      const found = await this.get(request.sha256);
+      const found = await this.get(request.sha256, { verify: "changed" });
       if (found.kind === "hit") return { ...found.info, path: found.path, fetched: false };
     }
     const destination = join(this.partialDir, `${sha256Hex(request.url).slice(0, 32)}.done`);

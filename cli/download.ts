@@ -3,7 +3,7 @@
 // and wheelhouse stores (cache), then writes requirements.txt, pylock.toml and the report.
 import { dirname, join, resolve } from "node:path";
 import { match } from "ts-pattern";
-import { LocalDirStore } from "../cache/local_dir_store.ts";
+import { LocalDirStore, type ObtainResult } from "../cache/local_dir_store.ts";
 import { WheelhouseStore } from "../cache/wheelhouse_store.ts";
 import { UvCacheReader } from "../cache/unstable_uv_cache_store.ts";
 import type { CachedResponseMeta, HttpCacheStorage as IndexCacheStorage } from "../index/types.ts";
@@ -17,7 +17,7 @@ import { normalizeName } from "../pep/name.ts";
 import type { Target } from "../pep/tags.ts";
 import { IndexProvider } from "../resolver/index_provider.ts";
 import { resolveTargets } from "../resolver/resolve.ts";
-import { type Provider, ResolutionError } from "../resolver/types.ts";
+import { type Provider, ResolutionError, type ResolveEvent } from "../resolver/types.ts";
 import type { CliIo } from "./io.ts";
 import { type DownloadOptions, parseDownloadArgs } from "./_options.ts";
 import { detectHost, type HostFacts } from "./_host.ts";
@@ -133,6 +133,8 @@ export interface Session {
   fetcher: HttpFetchStrategy;
   reporterSlot: { current: FetchReporter | undefined };
   cleanup: (() => Promise<void>)[];
+  /** Downloads started while resolving (by URL), joined by `deliver()`. */
+  early: Map<string, { promise: Promise<ObtainResult | undefined>; controller: AbortController }>;
   /** Whether files must match known hashes (hash-checking mode, lock files). */
   hashesRequired: boolean;
   /** Parts of the one-line summary printed at the end ("Resolved 42 packages in 0.9s", …). */
@@ -203,6 +205,7 @@ export async function download(
     reporterSlot,
     cleanup,
     hashesRequired: false,
+    early: new Map(),
     summary: [],
   };
   try {
@@ -268,7 +271,6 @@ export function indexClientOf(
 
 async function fromRequirements(s: Session): Promise<number> {
   const { options, io, ui } = s;
-  const targets = await targetsOf(s);
   const inputs = await gatherInputs(options, io.cwd, s.deps.readText, io.env);
   if (inputs.requirements.length === 0) {
     throw new InputError("Nothing to download: the requirement files list no requirements");
@@ -277,10 +279,23 @@ async function fromRequirements(s: Session): Promise<number> {
   const client = indexClientOf(s, inputs, netrc);
   const provider = offlineAware(new IndexProvider(client));
   const t0 = io.now();
+  // The root projects' pages do not depend on the targets: ask for them while the host is
+  // examined (starting Python to learn its version can take a second).
+  const early = inputs.requirements.map((r) => provider.versions(r.normalizedName).catch(() => {}));
+  const targets = await targetsOf(s);
+  await Promise.all(early);
+  s.hashesRequired = inputs.requireHashes || inputs.hashes.size > 0;
+  // Files of decided versions start downloading while the resolver works; a later backtrack
+  // only wastes a transfer (the file stays in the cache). Not in hash-checking mode, where a
+  // file must pass the check before it is fetched, nor for a dry run or offline.
+  // With --uv-cache-dir, the uv cache is asked first, after resolution.
+  const speculate = !options.dryRun && !options.offline && !s.hashesRequired &&
+    options.uvCacheDir === undefined;
   let resolution;
   try {
     resolution = await resolveTargets(inputs.requirements, targets, {
       provider,
+      ...(speculate ? { reporter: { onEvent: (e) => startEarly(s, e, client) } } : {}),
       constraints: inputs.constraints,
       prereleases: inputs.pre,
       ...(options.excludeNewer !== undefined
@@ -294,6 +309,7 @@ async function fromRequirements(s: Session): Promise<number> {
       ...(io.signal !== undefined ? { signal: io.signal } : {}),
     });
   } catch (e) {
+    await settleEarly(s, new Set());
     if (e instanceof ResolutionError && options.offline && provider.misses.size > 0) {
       throw new ReportedFailure(
         `Offline, and the cache lacks the index pages or metadata of: ${
@@ -336,23 +352,65 @@ async function fromRequirements(s: Session): Promise<number> {
       : {}),
   }));
   checkHashes(inputs, wanted);
-  s.hashesRequired = inputs.requireHashes || inputs.hashes.size > 0;
   const headersFor = (url: string): Record<string, string> => client.authHeaders(url);
-  return await deliver(s, targets, pins, wanted, headersFor, () => Promise.resolve(undefined));
+  try {
+    return await deliver(s, targets, pins, wanted, headersFor, () => Promise.resolve(undefined));
+  } finally {
+    await settleEarly(s, new Set(wanted.map((f) => f.url)));
+  }
 }
 
-/** A provider that remembers which projects an offline run could not find in the cache. */
+/** Starts the download of a file the resolver has just decided on, once per URL. */
+function startEarly(s: Session, e: ResolveEvent, client: SimpleIndexClient): void {
+  if (e.kind !== "decided" || e.file === undefined || s.early.has(e.file.url)) return;
+  const file = e.file;
+  const controller = new AbortController();
+  const sha256 = file.hashes["sha256"]?.toLowerCase();
+  const promise = s.store.obtain(s.fetcher, {
+    url: file.url,
+    ...(sha256 !== undefined ? { sha256 } : {}),
+    ...(file.size !== undefined ? { size: file.size } : {}),
+    filename: file.filename,
+    project: e.name,
+    headers: client.authHeaders(file.url),
+  }, { signal: controller.signal })
+    // deliver() fetches again and reports the error if it still matters.
+    .catch(() => undefined);
+  s.early.set(file.url, { promise, controller });
+}
+
+/** Cancels early downloads the run no longer wants and waits for all of them to end. */
+async function settleEarly(s: Session, wanted: ReadonlySet<string>): Promise<void> {
+  for (const [url, { controller }] of s.early) {
+    if (!wanted.has(url)) controller.abort(new Error("no longer needed"));
+  }
+  await Promise.all([...s.early.values()].map((e) => e.promise));
+}
+
+/**
+ * A provider that answers each project's versions once per run (so pages asked for early are
+ * not read again) and remembers which projects an offline run could not find in the cache.
+ */
 function offlineAware(inner: Provider): Provider & { misses: Set<string> } {
   const misses = new Set<string>();
+  const versions = new Map<string, ReturnType<Provider["versions"]>>();
   return {
     misses,
     ...(inner.prefetch !== undefined ? { prefetch: inner.prefetch } : {}),
-    async versions(name, options) {
-      const outcome = await inner.versions(name, options);
-      if (outcome.kind === "not-found" && /offline cache/.test(outcome.reason ?? "")) {
-        misses.add(name);
+    versions(name, options) {
+      let answer = versions.get(name);
+      if (answer === undefined) {
+        answer = inner.versions(name, options).then((outcome) => {
+          if (outcome.kind === "not-found" && /offline cache/.test(outcome.reason ?? "")) {
+            misses.add(name);
+          }
+          return outcome;
+        });
+        // A failure (network) is not remembered: the resolver's own call tries again.
+        answer.catch(() => versions.delete(name));
+        versions.set(name, answer);
       }
-      return outcome;
+      return answer;
     },
     async metadata(name, candidate, options) {
       const outcome = await inner.metadata(name, candidate, options);
@@ -420,7 +478,7 @@ export async function deliver(
   const present = await wheelhouse.scan();
   const inDest = (f: WantedFile): boolean =>
     f.sha256 !== undefined && present.get(f.filename)?.sha256 === f.sha256;
-  let remote = wanted.filter((f) => !cachedPaths.has(f.url) && !inDest(f));
+  let remote = wanted.filter((f) => s.early.has(f.url) || (!cachedPaths.has(f.url) && !inDest(f)));
   if (options.uvCacheDir !== undefined && remote.length > 0) {
     remote = await fromUvCache(s, remote, cachedPaths);
   }
@@ -466,6 +524,7 @@ export async function deliver(
   s.reporterSlot.current = terminal ??
     (options.verbose > 0 && options.quiet === 0 ? new LineProgress(io.stderr) : undefined);
   let fetchedBytes = 0;
+  let fetchedFiles = 0;
   const failures: string[] = [];
   try {
     await Promise.all(remote.map(async (f) => {
@@ -479,9 +538,9 @@ export async function deliver(
           headers: headersFor(url),
         }, io.signal !== undefined ? { signal: io.signal } : {});
       try {
-        let got;
+        let got = await s.early.get(f.url)?.promise;
         try {
-          got = await obtain(f.url);
+          got ??= await obtain(f.url);
         } catch (e) {
           const alt = e instanceof FetchError && e.code !== "hash-mismatch"
             ? await findMirror(f)
@@ -492,7 +551,10 @@ export async function deliver(
         }
         f.sha256 = got.sha256;
         cachedPaths.set(f.url, got.path);
-        if (got.fetched) fetchedBytes += got.size;
+        if (got.fetched) {
+          fetchedBytes += got.size;
+          fetchedFiles++;
+        }
       } catch (e) {
         if (io.signal?.aborted) throw e;
         failures.push(e instanceof Error ? e.message : String(e));
@@ -532,9 +594,9 @@ export async function deliver(
   }));
   await writeSideFiles(dest, targets, pins, done);
   await writeReport(s, targets, done);
-  const fromCache = wanted.length - remote.length;
+  const fromCache = wanted.length - fetchedFiles;
   s.summary.push(
-    `Downloaded ${remote.length} file${remote.length === 1 ? "" : "s"} (${
+    `Downloaded ${fetchedFiles} file${fetchedFiles === 1 ? "" : "s"} (${
       formatBytes(fetchedBytes)
     }) in ${formatDuration(fetchMs)}`,
     `${fromCache} from cache`,

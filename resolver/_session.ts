@@ -158,6 +158,9 @@ export class Session {
       entry.promise.then((outcome) => {
         if (outcome.kind !== "found") return;
         for (const r of outcome.metadata.requiresDist) {
+          // Dependencies of extras nobody asked for (`extra == "aws"`) are most of a big
+          // project's Requires-Dist; prefetching them costs requests (often 404s) for nothing.
+          if (r.marker !== undefined && !r.marker.canHold({}, { extras: [] })) continue;
           const dep = normalizeName(r.name);
           if (!this.#versions.has(dep)) this.prefetchVersions(dep);
         }

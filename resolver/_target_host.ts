@@ -242,11 +242,13 @@ export class TargetHost implements SolverHost {
 
   decided(key: string, index: number): void {
     if (key === ROOT || !this.#options.reporter) return;
+    const file = splitKey(key).extra === undefined ? this.state(key).files[index]?.[0] : undefined;
     this.#options.reporter.onEvent({
       kind: "decided",
       target: this.target.name,
       name: key,
       version: this.candidate(key, index).version.toString(),
+      ...(file !== undefined ? { file } : {}),
     });
   }
 

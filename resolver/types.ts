@@ -92,6 +92,11 @@ export type ResolveEvent =
     readonly target: string;
     readonly name: string;
     readonly version: string;
+    /**
+     * The file this target would use for that version (best first), so a caller can start
+     * downloading before the resolution ends; absent for extras. A later backtrack may undo it.
+     */
+    readonly file?: CandidateFile;
   }
   | { readonly kind: "resolved"; readonly target: string; readonly packages: number };
 
