@@ -342,7 +342,7 @@ export class LocalDirStore implements CacheStore {
       let written: { sha256: string; size: number };
       let staged: string;
       if ("path" in source && source.move) {
-        written = await hashStream(this.#fs.read(source.path));
+        written = source.hashed ?? await hashStream(this.#fs.read(source.path));
         if (expected !== undefined && written.sha256 !== expected) {
           await this.#fs.rm(source.path).catch(() => {});
           throw mismatch(written.sha256);
@@ -644,7 +644,12 @@ export class LocalDirStore implements CacheStore {
     const info: PutInfo = { sha256: result.sha256, url: request.url };
     if (request.filename !== undefined) info.filename = request.filename;
     if (request.project !== undefined) info.project = request.project;
-    const entry = await this.put({ path: destination, move: true }, info);
+    // The fetcher hashed the bytes as it wrote them: no second read.
+    const entry = await this.put({
+      path: destination,
+      move: true,
+      hashed: { sha256: result.sha256, size: result.size },
+    }, info);
     return { ...entry, path: this.#entryPath(entry.sha256), fetched: true };
   }
 

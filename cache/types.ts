@@ -38,8 +38,12 @@ export type CacheLookup =
 
 /** Where the bytes of a `put` come from. */
 export type PutSource =
-  /** A file; with `move` it is renamed into the cache (it must be on the same file system). */
-  | { path: string; move?: boolean }
+  /**
+   * A file; with `move` it is renamed into the cache (it must be on the same file system).
+   * `hashed` gives the sha256 and size the writer computed while writing the file (as the
+   * fetcher does), so a moved file is not read a second time.
+   */
+  | { path: string; move?: boolean; hashed?: { sha256: string; size: number } }
   | { bytes: Uint8Array }
   | { stream: AsyncIterable<Uint8Array> };
 
