@@ -27,6 +27,8 @@ export function exitCodeOf(e: unknown): number {
 export function describeError(e: unknown): string {
   if (!(e instanceof Error)) return String(e);
   let text = e.message;
+  // Parse errors already say where and what; their causes are the parser's internals.
+  if (e instanceof SyntaxError) return text;
   let cause: unknown = e.cause;
   for (let depth = 0; cause instanceof Error && depth < 3; depth++) {
     if (!text.includes(cause.message)) text += `\n  caused by: ${cause.message}`;

@@ -29,21 +29,42 @@ export interface Inputs {
 /** Reads text files for the input parsers. */
 export type ReadText = (path: string) => Promise<string>;
 
+/** Why a file could not be read, in a few words (no path: callers name the file). */
+function readFailure(e: unknown): string {
+  if (e instanceof Deno.errors.NotFound) return "no such file";
+  if (e instanceof Deno.errors.IsADirectory) return "it is a directory";
+  if (e instanceof Deno.errors.PermissionDenied) return "permission denied";
+  return e instanceof Error ? e.message : String(e);
+}
+
 /** Reads a file, turning "not found" and friends into one-line input errors. */
 export function readTextOrFail(read: ReadText): ReadText {
   return async (path) => {
     try {
       return await read(path);
     } catch (e) {
-      if (e instanceof Deno.errors.NotFound) {
-        throw new InputError(`Cannot read "${path}": no such file`);
-      }
-      if (e instanceof Deno.errors.IsADirectory) {
-        throw new InputError(`Cannot read "${path}": it is a directory`);
-      }
-      throw new InputError(`Cannot read "${path}": ${e instanceof Error ? e.message : e}`);
+      throw new InputError(`Cannot read "${path}": ${readFailure(e)}`);
     }
   };
+}
+
+/** For parsers that name the file themselves: errors carry only the reason. */
+function readTextReason(read: ReadText): ReadText {
+  return async (path) => {
+    try {
+      return await read(path);
+    } catch (e) {
+      throw new Error(readFailure(e));
+    }
+  };
+}
+
+function rejectUrl(flag: string, file: string): void {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(file) && !/^file:/i.test(file)) {
+    throw new InputError(
+      `${flag} ${file}: requirement files are read from disk; download it first (URLs are not fetched)`,
+    );
+  }
 }
 
 function parseArgRequirement(text: string): Requirement {
@@ -99,21 +120,23 @@ export async function gatherInputs(
     get: (_t, key) => typeof key === "string" ? env(key) : undefined,
   });
   for (const file of options.requirementFiles) {
+    rejectUrl("-r", file);
     const path = resolve(cwd, file);
     if (isPyproject(path)) {
       pyprojects.push(path);
       continue;
     }
     const parsed = await parseRequirementsFile(path, {
-      reader: { readFile: readText },
+      reader: { readFile: readTextReason(read) },
       env: envRecord,
       cwd,
     });
     mergeFile(inputs, parsed, "requirements");
   }
   for (const file of options.constraintFiles) {
+    rejectUrl("-c", file);
     const parsed = await parseRequirementsFile(resolve(cwd, file), {
-      reader: { readFile: readText },
+      reader: { readFile: readTextReason(read) },
       env: envRecord,
       cwd,
     });

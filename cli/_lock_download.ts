@@ -20,6 +20,7 @@ import {
 } from "./_lock_plan.ts";
 import type { TargetPins } from "./_outputs.ts";
 import type { Session } from "./download.ts";
+import { plural } from "./_format.ts";
 
 /** The pieces of the download command a lock-file download reuses. */
 export interface LockDownloadParts {
@@ -104,7 +105,7 @@ export async function fromLock(s: Session, parts: LockDownloadParts): Promise<nu
     if (f.version === "") continue;
     for (const t of f.targets) pins.get(t)?.set(f.project, f.version);
   }
-  ui.info(`Selected ${plan.files.length} files from ${options.lock}`);
+  s.summary.push(`Selected ${plural(plan.files.length, "file")} from ${options.lock}`);
   // Mirrors: with --index-url/--find-links/--no-index the same file (name and hash) may come
   // from there when the recorded URL cannot be used.
   const mirrorsGiven = options.indexUrl !== undefined || options.findLinks.length > 0 ||

@@ -150,6 +150,22 @@ function splitList(values: readonly string[] | undefined): string[] {
   return (values ?? []).flatMap((v) => v.split(",")).map((v) => v.trim()).filter((v) => v !== "");
 }
 
+function checkIndexUrl(flag: string, url: string): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new UsageError(
+      `${flag} expects an http(s):// or file:// URL, got "${url.replace(/\/\/[^/@]*@/, "//***@")}"`,
+    );
+  }
+  if (!["http:", "https:", "file:"].includes(parsed.protocol)) {
+    throw new UsageError(
+      `${flag} expects an http(s):// or file:// URL, got a ${parsed.protocol} URL`,
+    );
+  }
+}
+
 /**
  * Parses the arguments of `download` (after the command word).
  *
@@ -168,8 +184,11 @@ export function parseDownloadArgs(args: string[]): DownloadOptions & { help: boo
     );
   }
   for (const pv of v["python-version"] ?? []) {
-    if (!/^\d+(\.\d+){0,2}$/.test(pv)) {
-      throw new UsageError(`--python-version expects a version like 3.12, got "${pv}"`);
+    // "3.13t" is a free-threaded build (PEP 703), which has tags of its own.
+    if (!/^\d+\.\d+(\.\d+)?t?$/.test(pv)) {
+      throw new UsageError(
+        `--python-version expects a version like 3.12, 3.12.4 or 3.13t, got "${pv}"`,
+      );
     }
   }
   if (v.implementation !== undefined && !/^[a-z]{2}$/.test(v.implementation)) {
@@ -184,6 +203,19 @@ export function parseDownloadArgs(args: string[]): DownloadOptions & { help: boo
     throw new UsageError(
       "--python-platform cannot be combined with --platform or --abi; use one style of target",
     );
+  }
+  for (
+    const [flag, urls] of [
+      ["--index-url", v["index-url"] === undefined ? [] : [v["index-url"]]],
+      ["--extra-index-url", v["extra-index-url"] ?? []],
+    ] as const
+  ) {
+    for (const url of urls) checkIndexUrl(flag, url);
+  }
+  for (const link of v["find-links"] ?? []) {
+    if (/^[a-z][a-z0-9+.-]*:/i.test(link) && !/^[a-z]:[\\/]/i.test(link)) {
+      checkIndexUrl("--find-links", link);
+    }
   }
   if (v["no-index"] && v["index-url"] !== undefined) {
     throw new UsageError("--no-index cannot be combined with --index-url");

@@ -11,6 +11,8 @@ export interface TargetOptions {
   implementation: string | undefined;
   abis: readonly string[];
   pythonPlatforms: readonly string[];
+  /** macOS version of Apple presets (uv reads `MACOSX_DEPLOYMENT_TARGET`); default 13.0. */
+  macosVersion?: string | undefined;
 }
 
 /**
@@ -29,6 +31,7 @@ export function buildTargets(options: TargetOptions, host: HostFacts): Target[] 
       for (const preset of options.pythonPlatforms) {
         const t = targetFromPreset(preset, {
           pythonVersion: version ?? defaultVersion,
+          ...(options.macosVersion !== undefined ? { macosVersion: options.macosVersion } : {}),
           ...(options.implementation !== undefined
             ? { implementation: options.implementation }
             : {}),
@@ -39,6 +42,15 @@ export function buildTargets(options: TargetOptions, host: HostFacts): Target[] 
       // pip combines every --platform of one run into a single target's tag list.
       const t = targetFromPipOptions({
         platforms: options.platforms,
+        pythonVersion: version ?? defaultVersion,
+        ...(options.implementation !== undefined ? { implementation: options.implementation } : {}),
+        ...(options.abis.length > 0 ? { abis: options.abis } : {}),
+      });
+      out.set(t.name, t);
+    } else if (options.implementation !== undefined || options.abis.length > 0) {
+      // pip: --implementation/--abi without --platform keep this machine's platforms.
+      const t = targetFromPipOptions({
+        platforms: hostTarget(host, version).platforms,
         pythonVersion: version ?? defaultVersion,
         ...(options.implementation !== undefined ? { implementation: options.implementation } : {}),
         ...(options.abis.length > 0 ? { abis: options.abis } : {}),

@@ -52,3 +52,21 @@ Deno.test("buildTargets() keeps the host platform when only a Python version is 
   assert.equal(ts[0]!.pythonVersion, "3.9");
   assert.ok(ts[0]!.tags[0]!.startsWith("cp39-cp39-manylinux_2_36"));
 });
+
+Deno.test("buildTargets() applies --implementation and --abi to the host's platforms", () => {
+  const [t] = buildTargets({ ...NONE, implementation: "pp", pythonVersions: ["3.10"] }, HOST);
+  assert.ok(t!.tags[0]!.startsWith("pp310-"), t!.tags[0]);
+  assert.ok(t!.platforms.includes("manylinux_2_36_x86_64"));
+  const [a] = buildTargets({ ...NONE, abis: ["abi3"], pythonVersions: ["3.12"] }, HOST);
+  assert.ok(a!.tags.every((tag) => !tag.includes("-cp312-")), a!.tags.slice(0, 3).join());
+});
+
+Deno.test("buildTargets() gives Apple presets the macOS version asked for", () => {
+  const [t] = buildTargets({
+    ...NONE,
+    pythonPlatforms: ["aarch64-apple-darwin"],
+    pythonVersions: ["3.12"],
+    macosVersion: "14.0",
+  }, HOST);
+  assert.ok(t!.tags[0]!.endsWith("macosx_14_0_arm64"), t!.tags[0]);
+});

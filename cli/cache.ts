@@ -4,7 +4,7 @@ import { defaultCacheDir } from "../cache/default_cache_dir.ts";
 import { LocalDirStore } from "../cache/local_dir_store.ts";
 import type { CliIo } from "./io.ts";
 import { parseCacheArgs } from "./_options.ts";
-import { formatBytes } from "./_format.ts";
+import { formatBytes, plural } from "./_format.ts";
 
 const HELP = `Usage: wheelhouse cache ACTION [--cache-dir DIR]
 
@@ -70,13 +70,13 @@ export async function cacheCommand(args: string[], io: CliIo): Promise<number> {
         files += r.removedFiles;
         bytes += r.freedBytes;
       }
-      io.stdout.write(`Removed ${files} files (${formatBytes(bytes)}) from ${root}\n`);
+      io.stdout.write(`Removed ${plural(files, "file")} (${formatBytes(bytes)}) from ${root}\n`);
       return 0;
     }
     case "prune": {
       const r = await store.prune({ verify: true });
       io.stdout.write(
-        `Pruned ${r.removedFiles} files (${formatBytes(r.freedBytes)}) from ${root}\n`,
+        `Pruned ${plural(r.removedFiles, "file")} (${formatBytes(r.freedBytes)}) from ${root}\n`,
       );
       return 0;
     }

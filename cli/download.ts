@@ -14,6 +14,8 @@ import { FetchError, type Reporter as FetchReporter } from "../fetcher/types.ts"
 import { redactUrl } from "../fetcher/redact.ts";
 import { retryingFetch } from "../fetcher/retrying_fetch.ts";
 import { normalizeName } from "../pep/name.ts";
+import { SpecifierSet } from "../pep/specifier.ts";
+import { Version } from "../pep/version.ts";
 import type { Target } from "../pep/tags.ts";
 import { IndexProvider } from "../resolver/index_provider.ts";
 import { resolveTargets } from "../resolver/resolve.ts";
@@ -27,6 +29,8 @@ import { InputError, ReportedFailure } from "./_errors.ts";
 import type { WantedFile } from "./_lock_plan.ts";
 import {
   type DoneFile,
+  isGenerated,
+  isSideFileName,
   pylockText,
   reportJson,
   requirementsText,
@@ -34,7 +38,7 @@ import {
   type TargetPins,
   targetSlug,
 } from "./_outputs.ts";
-import { formatBytes, formatDuration } from "./_format.ts";
+import { formatBytes, formatDuration, plural } from "./_format.ts";
 import { LineProgress, TerminalProgress } from "./_progress.ts";
 import { cacheDirOf } from "./cache.ts";
 import { DOWNLOAD_HELP } from "./_download_help.ts";
@@ -209,6 +213,11 @@ export async function download(
     summary: [],
   };
   try {
+    await checkDestination(session, [
+      ...options.requirementFiles,
+      ...options.constraintFiles,
+      ...(options.lock !== undefined ? [options.lock] : []),
+    ]);
     return options.lock !== undefined
       ? await fromLock(session, { targetsOf, indexClientOf, readNetrc, deliver })
       : await fromRequirements(session);
@@ -234,7 +243,8 @@ export async function targetsOf(s: Session): Promise<Target[]> {
       pythonFullVersion: undefined,
     }
     : await s.deps.detectHost(undefined, undefined, { python: !pythonGiven });
-  return buildTargets(o, host);
+  const macos = s.io.env("MACOSX_DEPLOYMENT_TARGET");
+  return buildTargets({ ...o, macosVersion: macos === "" ? undefined : macos }, host);
 }
 
 /** An index client for the run's indexes, cache and credentials. */
@@ -277,14 +287,32 @@ async function fromRequirements(s: Session): Promise<number> {
   }
   const netrc = await readNetrc(io, s.deps.readText);
   const client = indexClientOf(s, inputs, netrc);
-  const provider = offlineAware(new IndexProvider(client));
+  s.hashesRequired = inputs.requireHashes || inputs.hashes.size > 0;
+  if (s.hashesRequired) requirePins(inputs);
+  const provider = offlineAware(
+    s.hashesRequired
+      ? hashFiltered(new IndexProvider(client), inputs.hashes)
+      : new IndexProvider(client),
+  );
   const t0 = io.now();
   // The root projects' pages do not depend on the targets: ask for them while the host is
   // examined (starting Python to learn its version can take a second).
   const early = inputs.requirements.map((r) => provider.versions(r.normalizedName).catch(() => {}));
   const targets = await targetsOf(s);
   await Promise.all(early);
-  s.hashesRequired = inputs.requireHashes || inputs.hashes.size > 0;
+  if (inputs.projectRequiresPython !== undefined) {
+    const rp = SpecifierSet.parse(inputs.projectRequiresPython);
+    const outside = targets.filter((t) =>
+      !rp.contains(Version.parse(t.pythonFullVersion), { prereleases: true })
+    );
+    if (outside.length > 0) {
+      throw new InputError(
+        `The project requires Python ${rp}, but ${
+          outside.map((t) => `${t.name} has ${t.pythonFullVersion}`).join(", ")
+        }`,
+      );
+    }
+  }
   // Files of decided versions start downloading while the resolver works; a later backtrack
   // only wastes a transfer (the file stays in the cache). Not in hash-checking mode, where a
   // file must pass the check before it is fetched, nor for a dry run or offline.
@@ -333,7 +361,7 @@ async function fromRequirements(s: Session): Promise<number> {
       [...r.packages.values()].map((p) => `${p.name}==${p.version}`)
     ),
   ).size;
-  s.summary.push(`Resolved ${packageCount} packages in ${formatDuration(resolveMs)}`);
+  s.summary.push(`Resolved ${plural(packageCount, "package")} in ${formatDuration(resolveMs)}`);
   ui.verbose(
     `Resolved ${packageCount} packages for ${targets.map((t) => t.name).join(", ")} in ${
       formatDuration(resolveMs)
@@ -422,6 +450,47 @@ function offlineAware(inner: Provider): Provider & { misses: Set<string> } {
   };
 }
 
+/** pip's hash-checking mode needs every requirement pinned to one version (`==` or `===`). */
+function requirePins(inputs: Inputs): void {
+  const loose = inputs.requirements.filter((r) =>
+    r.url === undefined &&
+    !(r.specifier.specifiers.length === 1 &&
+      ["==", "==="].includes(r.specifier.specifiers[0]!.operator) &&
+      !r.specifier.specifiers[0]!.version.endsWith(".*"))
+  );
+  if (loose.length > 0) {
+    throw new InputError(
+      `In hash-checking mode every requirement must be pinned with ==; these are not: ${
+        loose.map((r) => r.toString()).join(", ")
+      }`,
+    );
+  }
+}
+
+/**
+ * Hash-checking mode as pip does it: a project's candidates are only the files whose sha256 was
+ * given, so `--hash` of an sdist selects the sdist even where a wheel exists.
+ */
+function hashFiltered(inner: Provider, hashes: ReadonlyMap<string, ReadonlySet<string>>): Provider {
+  return {
+    ...(inner.prefetch !== undefined ? { prefetch: inner.prefetch } : {}),
+    async versions(name, options) {
+      const outcome = await inner.versions(name, options);
+      const allowed = hashes.get(name);
+      if (outcome.kind !== "found" || allowed === undefined) return outcome;
+      const candidates = outcome.candidates.map((c) => ({
+        ...c,
+        files: c.files.filter((f) => {
+          const sha = f.hashes["sha256"];
+          return sha !== undefined && allowed.has(`sha256:${sha.toLowerCase()}`);
+        }),
+      })).filter((c) => c.files.length > 0);
+      return { kind: "found", candidates };
+    },
+    metadata: (name, candidate, options) => inner.metadata(name, candidate, options),
+  };
+}
+
 /** pip's hash-checking mode: with --require-hashes (or any --hash), every file must match one. */
 function checkHashes(inputs: Inputs, wanted: readonly WantedFile[]): void {
   const checking = inputs.requireHashes || inputs.hashes.size > 0;
@@ -488,11 +557,11 @@ export async function deliver(
       const size = f.size === undefined ? "" : ` (${formatBytes(f.size)})`;
       return `  ${where.padEnd(7)} ${f.filename}${size}  [${f.targets.join(", ")}]`;
     });
-    io.stdout.write(
-      `Would download ${remote.length} of ${wanted.length} files into ${dest}:\n${
-        lines.join("\n")
-      }\n`,
-    );
+    // The plan is for people; with --report - stdout carries the JSON alone.
+    const plan = `Would download ${remote.length} of ${
+      plural(wanted.length, "file")
+    } into ${dest}:\n${lines.join("\n")}\n`;
+    if (options.quiet === 0) (options.report === "-" ? io.stderr : io.stdout).write(plan);
     await writeReport(
       s,
       targets,
@@ -592,13 +661,13 @@ export async function deliver(
     size: sizes.get(f.filename) ?? f.size ?? 0,
     targets: f.targets,
   }));
-  await writeSideFiles(dest, targets, pins, done);
+  await writeSideFiles(dest, sideFiles(targets, pins, done));
   await writeReport(s, targets, done);
   const fromCache = wanted.length - fetchedFiles;
   s.summary.push(
-    `Downloaded ${fetchedFiles} file${fetchedFiles === 1 ? "" : "s"} (${
-      formatBytes(fetchedBytes)
-    }) in ${formatDuration(fetchMs)}`,
+    `Downloaded ${plural(fetchedFiles, "file")} (${formatBytes(fetchedBytes)}) in ${
+      formatDuration(fetchMs)
+    }`,
     `${fromCache} from cache`,
   );
   ui.info(s.summary.join(" · "));
@@ -650,31 +719,99 @@ async function writeAtomicText(path: string, text: string): Promise<void> {
   await Deno.rename(temp, path);
 }
 
-async function writeSideFiles(
-  dest: string,
+/** The side files a run writes: name -> text. */
+function sideFiles(
   targets: readonly Target[],
   pins: TargetPins,
   done: readonly DoneFile[],
-): Promise<void> {
-  if (targets.length === 0) {
-    // --all-platforms: every file of the lock; no single install set to pin.
-    return;
-  }
-  const header = `Pinned by wheelhouse for ${targets.map((t) => t.name).join(", ")}`;
+): Map<string, string> {
+  const out = new Map<string, string>();
+  // --all-platforms: every file of the lock; no single install set to pin.
+  if (targets.length === 0) return out;
   if (samePins(pins)) {
-    await writeAtomicText(
-      join(dest, "requirements.txt"),
-      requirementsText(pins.values().next().value!, done, header),
+    out.set(
+      "requirements.txt",
+      requirementsText(
+        pins.values().next().value!,
+        done,
+        targets.map((t) => t.name).join(", "),
+        "requirements.txt",
+      ),
     );
   } else {
     for (const [target, map] of pins) {
-      await writeAtomicText(
-        join(dest, `requirements-${targetSlug(target)}.txt`),
-        requirementsText(map, done, `Pinned by wheelhouse for ${target}`),
-      );
+      const name = `requirements-${targetSlug(target)}.txt`;
+      out.set(name, requirementsText(map, done, target, name));
     }
   }
-  await writeAtomicText(join(dest, "pylock.toml"), pylockText(targets, pins, done));
+  out.set("pylock.toml", pylockText(targets, pins, done));
+  return out;
+}
+
+/**
+ * Writes the side files, and removes those an earlier run generated that this run does not
+ * (e.g. a single-target requirements.txt after a multi-target run), so none go stale. Files the
+ * user wrote are never touched: {@linkcode checkDestination} refused them up front.
+ */
+async function writeSideFiles(dest: string, files: Map<string, string>): Promise<void> {
+  for (const [name, text] of files) await writeAtomicText(join(dest, name), text);
+  for await (const entry of Deno.readDir(dest)) {
+    if (!entry.isFile || !isSideFileName(entry.name) || files.has(entry.name)) continue;
+    const path = join(dest, entry.name);
+    const text = await Deno.readTextFile(path).catch(() => "");
+    if (isGenerated(text)) await Deno.remove(path).catch(() => {});
+  }
+}
+
+/**
+ * Checks the destination before any work: it must be a folder (or not exist yet), writable, and
+ * hold no side file that wheelhouse did not write — a user's requirements.txt or the very lock
+ * being read must never be overwritten. The --report path's folder must exist.
+ *
+ * @throws {InputError} naming the problem.
+ */
+export async function checkDestination(s: Session, inputs: readonly string[]): Promise<void> {
+  const dest = s.dest;
+  const st = await Deno.stat(dest).catch(() => undefined);
+  if (st !== undefined && !st.isDirectory) {
+    throw new InputError(`The destination "${s.options.dest}" exists and is not a folder`);
+  }
+  const inputSet = new Set(inputs.map((p) => resolve(s.io.cwd, p)));
+  if (st !== undefined) {
+    for await (const entry of Deno.readDir(dest)) {
+      if (!entry.isFile || !isSideFileName(entry.name)) continue;
+      const path = join(dest, entry.name);
+      const text = await Deno.readTextFile(path).catch(() => "");
+      if (inputSet.has(path) || !isGenerated(text)) {
+        throw new InputError(
+          `Refusing to overwrite ${path}: ${
+            inputSet.has(path) ? "it is one of this run's inputs" : "wheelhouse did not write it"
+          }; choose another --dest`,
+        );
+      }
+    }
+  }
+  if (s.options.report !== undefined && s.options.report !== "-") {
+    const folder = dirname(resolve(s.io.cwd, s.options.report));
+    const f = await Deno.stat(folder).catch(() => undefined);
+    if (!f?.isDirectory) {
+      throw new InputError(`--report ${s.options.report}: the folder ${folder} does not exist`);
+    }
+  }
+  if (s.options.dryRun) return;
+  // Fail now, not after minutes of downloading, when the folder cannot be written.
+  try {
+    await Deno.mkdir(dest, { recursive: true });
+    const probe = join(dest, `.wheelhouse-probe-${crypto.randomUUID().slice(0, 8)}`);
+    await Deno.writeTextFile(probe, "");
+    await Deno.remove(probe);
+  } catch (e) {
+    throw new InputError(
+      `Cannot write to the destination "${s.options.dest}": ${
+        e instanceof Deno.errors.PermissionDenied ? "permission denied" : String(e)
+      }`,
+    );
+  }
 }
 
 async function writeReport(

@@ -2,7 +2,7 @@
  * The `wheelhouse` command line: `download` (from requirements or a lock file) and `cache`.
  *
  * `main(args, io)` runs one command in-process and returns its exit code: 0 success, 1 a
- * resolution or download failure, 2 bad usage or bad input. Only this file maps errors to exit
+ * resolution or download failure, 2 bad usage or bad input, 130 interrupted (Ctrl-C). Only this file maps errors to exit
  * codes; nothing prints a stack trace.
  *
  * @module
@@ -64,6 +64,13 @@ export async function main(args: string[], io: CliIo = denoIo()): Promise<number
         throw new UsageError(`unknown command "${command}"; expected download or cache`);
     }
   } catch (e) {
+    if (io.signal?.aborted) {
+      // Ctrl-C: what was interrupted is not an error to explain; 130 is the shell's convention.
+      io.stderr.write(
+        "Interrupted; partial downloads are kept in the cache and resume next time.\n",
+      );
+      return 130;
+    }
     io.stderr.write(`error: ${describeError(e)}\n`);
     if (e instanceof UsageError) io.stderr.write(`Run "wheelhouse --help" for usage.\n`);
     return exitCodeOf(e);

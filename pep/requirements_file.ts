@@ -300,12 +300,16 @@ async function parseFile(
     const why = SCHEME_RE.test(file) && !/^file:/i.test(file)
       ? ` (the reader does not fetch URLs: ${(error as Error).message})`
       : `: ${(error as Error)?.message ?? String(error)}`;
-    throw new RequirementsFileError(`cannot read "${file}"${why}`, {
-      code: "read-failed",
-      file: from?.file ?? file,
-      line: from?.line ?? 0,
-      cause: error,
-    });
+    // The message is prefixed with the including file; name the read file only when it differs.
+    throw new RequirementsFileError(
+      from === undefined ? `cannot read it${why}` : `cannot read "${file}"${why}`,
+      {
+        code: "read-failed",
+        file: from?.file ?? file,
+        line: from?.line ?? 0,
+        cause: error,
+      },
+    );
   }
   state.files.push(file);
   const innerStack = [...stack, key];

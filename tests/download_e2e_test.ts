@@ -546,3 +546,95 @@ Deno.test("--uv-cache-dir takes wheels a uv cache holds, says so, and never wher
     assert.doesNotMatch(hashed.stderr, /rebuilt/);
     assert.equal(fileRequests() - before, 3);
   }));
+
+Deno.test("a user's requirements.txt in the destination is never overwritten", () =>
+  withServer(async (server, dir) => {
+    const mine = "example-app>=1.0  # my app\n";
+    await Deno.writeTextFile(join(dir, "requirements.txt"), mine);
+    const run = await wheelhouse([
+      "download",
+      ...common(server, dir),
+      "-d",
+      ".",
+      "-r",
+      "requirements.txt",
+    ], dir);
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(
+      run.stderr,
+      /Refusing to overwrite .*requirements\.txt: it is one of this run's inputs/,
+    );
+    assert.equal(await Deno.readTextFile(join(dir, "requirements.txt")), mine);
+    assert.deepEqual(await archives(dir), [], "nothing was downloaded");
+  }));
+
+Deno.test("side files of an earlier run that no longer apply are removed, not left stale", () =>
+  withServer(async (server, dir) => {
+    const one = await wheelhouse([
+      "download",
+      ...common(server, dir),
+      "-d",
+      "wh",
+      "example-app==1.0.0",
+    ], dir);
+    assert.equal(one.code, 0, one.stderr);
+    assert.ok(await Deno.stat(join(dir, "wh", "requirements.txt")));
+    const two = await wheelhouse([
+      "download",
+      ...common(server, dir),
+      "-d",
+      "wh",
+      "--python-version",
+      "3.12",
+      "--python-platform",
+      "linux",
+      "--python-platform",
+      "windows",
+      "example-app",
+    ], dir);
+    assert.equal(two.code, 0, two.stderr);
+    await assert.rejects(
+      () => Deno.stat(join(dir, "wh", "requirements.txt")),
+      Deno.errors.NotFound,
+    );
+    const win = await Deno.readTextFile(join(dir, "wh", "requirements-cp312-windows.txt"));
+    assert.match(win, /-r requirements-cp312-windows\.txt/);
+    assert.match(win, /example-color==0\.4\.6/);
+  }));
+
+Deno.test("--dry-run --report - writes only the JSON report to stdout", () =>
+  withServer(async (server, dir) => {
+    const run = await wheelhouse(
+      ["download", ...common(server, dir), "-d", "wh", "--dry-run", "--report", "-", "example-app"],
+      dir,
+    );
+    assert.equal(run.code, 0, run.stderr);
+    const report = JSON.parse(run.stdout);
+    assert.equal(report.packages.length, 4);
+    assert.match(run.stderr, /Would download 4 of 4 files/);
+  }));
+
+Deno.test("hash-checking mode takes the file whose hash is given and needs == pins", () =>
+  withServer(async (server, dir) => {
+    const sdist = await Deno.readFile(join(EXAMPLES, "example_app-1.1.0.tar.gz"));
+    const sha = [...new Uint8Array(await crypto.subtle.digest("SHA-256", sdist))]
+      .map((b) => b.toString(16).padStart(2, "0")).join("");
+    await Deno.writeTextFile(join(dir, "hashed.txt"), `example-app==1.1.0 --hash=sha256:${sha}\n`);
+    const run = await wheelhouse(
+      ["download", ...common(server, dir), "-d", "wh", "--no-deps", "-r", "hashed.txt"],
+      dir,
+    );
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(await archives(join(dir, "wh")), ["example_app-1.1.0.tar.gz"]);
+    await Deno.writeTextFile(join(dir, "loose.txt"), `example-app>=1 --hash=sha256:${sha}\n`);
+    const loose = await wheelhouse([
+      "download",
+      ...common(server, dir),
+      "-d",
+      "wh2",
+      "-r",
+      "loose.txt",
+    ], dir);
+    assert.equal(loose.code, 2);
+    assert.match(loose.stderr, /must be pinned with ==.*example-app>=1/);
+  }));
