@@ -73,13 +73,17 @@ export function parseTomlFile(
   } catch (error) {
     if (error instanceof TomlError) {
       const firstLine = error.message.split("\n")[0] ?? error.message;
-      throw new ErrorClass(`invalid TOML: ${firstLine}`, {
-        code: "toml",
-        file,
-        line: error.line,
-        column: error.column,
-        cause: error,
-      });
+      // smol-toml's message goes on with a code frame; the position says the same in one line.
+      throw new ErrorClass(
+        `invalid TOML at line ${error.line}, column ${error.column}: ${firstLine}`,
+        {
+          code: "toml",
+          file,
+          line: error.line,
+          column: error.column,
+          cause: error,
+        },
+      );
     }
     throw new ErrorClass(`invalid TOML: ${(error as Error).message}`, {
       code: "toml",

@@ -697,7 +697,7 @@ Deno.test("a truncated lock fails with exit 2 and the line of the problem", asyn
     const bad = join(fx.dir, "bad", "pylock.toml");
     await Deno.mkdir(dirname(bad));
     await Deno.writeTextFile(bad, text.slice(0, Math.floor(text.length / 2)));
-    await assertFailsCleanly(fx, bad, 2, /pylock\.toml: invalid TOML[\s\S]*\n\d+: /);
+    await assertFailsCleanly(fx, bad, 2, /pylock\.toml: invalid TOML at line \d+, column \d+: /);
     const badUv = join(fx.dir, "bad", "uv.lock");
     const uv = Deno.readTextFileSync(PYTEST_COV);
     await Deno.writeTextFile(badUv, uv.slice(0, uv.indexOf("wheels = [") + 30));
