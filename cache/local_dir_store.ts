@@ -21,7 +21,7 @@ import type { FetchStrategy, FileSystem } from "../fetcher/types.ts";
 import { nodeFs } from "../fetcher/node_fs.ts";
 import { redactUrl } from "../fetcher/redact.ts";
 import { parseDistFilename } from "../pep/filename.ts";
-import { normalizeName } from "../pep/name.ts";
+import { isValidName, normalizeName } from "../pep/name.ts";
 import {
   errorCode,
   hashStream,
@@ -520,8 +520,13 @@ export class LocalDirStore implements CacheStore {
   /**
    * Empties the cache, or with `project` removes only that project's files and index pages.
    *
+   * A cached index page belongs to a project when the last segment of its URL path is the
+   * project (PEP 503 `…/<project>/`); cached metadata (`metadata:<file url>`) when its file name
+   * is one of the project's distributions. Other segments (`simple`, the host) never match.
+   *
    * @param project A project name (any spelling; it is normalised).
    * @returns What was removed.
+   * @throws {CacheError} With code `invalid-key` when `project` is not a valid project name.
    */
   async clean(project?: string): Promise<PruneReport> {
     const report: PruneReport = { removedFiles: 0, freedBytes: 0 };
@@ -534,6 +539,13 @@ export class LocalDirStore implements CacheStore {
       report.freedBytes = stats.bytes + stats.httpBytes + stats.partialBytes;
       return report;
     }
+    if (!isValidName(project)) {
+      throw new CacheError(
+        "invalid-key",
+        `Cannot clean "${project}" from the cache: not a valid project name ` +
+          `(letters, digits, and ".", "_", "-" between them)`,
+      );
+    }
     const wanted = normalizeName(project);
     for (const entry of await this.list()) {
       if (entry.project === wanted && await this.delete(entry.sha256)) {
@@ -541,15 +553,11 @@ export class LocalDirStore implements CacheStore {
         report.freedBytes += entry.size;
       }
     }
-    // Index pages are keyed by URL; a project's page ends in `/<normalised name>/` (PEP 503).
     for (const { path, key, size } of await this.#httpFiles()) {
-      if (key === undefined) continue;
-      const segments = key.split(/[?#]/, 1)[0]?.split("/").filter((s) => s !== "") ?? [];
-      if (segments.some((s) => normalizeName(decodeURIComponent(s)) === wanted)) {
-        await this.#fs.rm(path);
-        report.removedFiles++;
-        report.freedBytes += size;
-      }
+      if (key === undefined || !httpKeyBelongsTo(key, wanted)) continue;
+      await this.#fs.rm(path);
+      report.removedFiles++;
+      report.freedBytes += size;
     }
     return report;
   }
@@ -697,6 +705,34 @@ export class LocalDirStore implements CacheStore {
         { cause: e },
       );
     }
+  }
+}
+
+const URL_IN_KEY = /[a-z][a-z0-9+.-]*:\/\/.*$/is;
+
+/**
+ * Whether a cached HTTP entry belongs to the (normalised) project `wanted`. Keys are
+ * `metadata:<file url>` for core metadata, else a page URL, possibly behind a prefix such as
+ * `page:<format>:`; only the page's last path segment names its project (PEP 503), so the
+ * index's own segments (`simple`, `pypi`, the host and port) never match a project.
+ */
+function httpKeyBelongsTo(key: string, wanted: string): boolean {
+  const url = URL_IN_KEY.exec(key)?.[0];
+  if (url === undefined) return false;
+  let last: string | undefined;
+  try {
+    last = new URL(url).pathname.split("/").filter((s) => s !== "").at(-1);
+    if (last === undefined) return false;
+    last = decodeURIComponent(last);
+  } catch {
+    return false;
+  }
+  if (!key.startsWith("metadata:")) return normalizeName(last) === wanted;
+  try {
+    // With the project given, a legacy sdist name containing `-` splits where pip splits it.
+    return parseDistFilename(last, wanted).normalizedName === wanted;
+  } catch {
+    return false;
   }
 }
 

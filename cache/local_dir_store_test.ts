@@ -179,6 +179,49 @@ Deno.test("LocalDirStore.clean(project) removes only that project's files and pa
   });
 });
 
+Deno.test("LocalDirStore.clean(project) matches only a page's project segment and a metadata key's file name", async () => {
+  const s = store(new MemoryFs());
+  const http = s.httpStorage();
+  const base = "http://127.0.0.1:8911";
+  const keys = {
+    legacyPage: `page:auto:${base}/simple/example-legacy/`,
+    certsPage: `page:json:${base}/simple/Example.Certs/`,
+    simplePage: `page:auto:${base}/simple/simple/`,
+    legacyWheel: `metadata:${base}/files/example_legacy-1.0-py3-none-any.whl`,
+    legacySdist: `metadata:${base}/files/example-legacy-1.0.tar.gz`,
+    // Under a folder named after another project: the file name decides, not the folder.
+    otherSdist: `metadata:${base}/packages/example-legacy/other-2.0.tar.gz`,
+    // A longer name sharing the prefix is another project.
+    legacyToolsSdist: `metadata:${base}/files/example-legacy-tools-1.0.tar.gz`,
+  };
+  for (const key of Object.values(keys)) await http.put(key, enc.encode(key), null);
+  const present = async () => {
+    const out: string[] = [];
+    for (const [name, key] of Object.entries(keys)) if (await http.get(key)) out.push(name);
+    return out.sort();
+  };
+  const all = Object.keys(keys).sort();
+
+  // "simple" is a segment of every page URL, but only one page is the project "simple".
+  assert.equal((await s.clean("simple")).removedFiles, 1);
+  assert.deepEqual(await present(), all.filter((k) => k !== "simplePage"));
+
+  for (const bad of ["127.0.0.1:8911", "a/b", "-x", ""]) {
+    await assert.rejects(
+      s.clean(bad),
+      (e: unknown) =>
+        e instanceof CacheError && e.code === "invalid-key" &&
+        e.message.includes(`"${bad}"`) && e.message.includes("not a valid project name"),
+    );
+  }
+  assert.deepEqual(await present(), all.filter((k) => k !== "simplePage"));
+
+  assert.equal((await s.clean("Example_Legacy")).removedFiles, 3);
+  assert.deepEqual(await present(), ["certsPage", "legacyToolsSdist", "otherSdist"]);
+  assert.equal((await s.clean("example-certs")).removedFiles, 1);
+  assert.deepEqual(await present(), ["legacyToolsSdist", "otherSdist"]);
+});
+
 Deno.test("LocalDirStore.prune() removes stale temps, orphan side-cars and old partials, not fresh ones", async () => {
   let now = 1_000_000;
   const fs = new MemoryFs({ now: () => now });

@@ -3,7 +3,8 @@ import { resolve } from "node:path";
 import { defaultCacheDir } from "../cache/default_cache_dir.ts";
 import { LocalDirStore } from "../cache/local_dir_store.ts";
 import type { CliIo } from "./io.ts";
-import { parseCacheArgs } from "./_options.ts";
+import { parseCacheArgs, UsageError } from "./_options.ts";
+import { isValidName } from "../pep/name.ts";
 import { formatBytes, plural } from "./_format.ts";
 
 const HELP = `Usage: wheelhouse cache ACTION [--cache-dir DIR]
@@ -62,6 +63,14 @@ export async function cacheCommand(args: string[], io: CliIo): Promise<number> {
       return 0;
     }
     case "clean": {
+      const bad = options.projects.filter((p) => !isValidName(p));
+      if (bad.length > 0) {
+        throw new UsageError(
+          `cache clean takes project names; not project names: ${
+            bad.map((b) => `"${b}"`).join(", ")
+          }`,
+        );
+      }
       const targets = options.projects.length > 0 ? options.projects : [undefined];
       let files = 0;
       let bytes = 0;

@@ -42,6 +42,7 @@ import { formatBytes, formatDuration, plural } from "./_format.ts";
 import { LineProgress, TerminalProgress } from "./_progress.ts";
 import { cacheDirOf } from "./cache.ts";
 import { DOWNLOAD_HELP } from "./_download_help.ts";
+import { withDirectReferences } from "./_direct.ts";
 import { fromLock } from "./_lock_download.ts";
 
 /** Runtime pieces a test may replace; the real ones by default. */
@@ -289,11 +290,11 @@ async function fromRequirements(s: Session): Promise<number> {
   const client = indexClientOf(s, inputs, netrc);
   s.hashesRequired = inputs.requireHashes || inputs.hashes.size > 0;
   if (s.hashesRequired) requirePins(inputs);
-  const provider = offlineAware(
-    s.hashesRequired
-      ? hashFiltered(new IndexProvider(client), inputs.hashes)
-      : new IndexProvider(client),
-  );
+  const indexed = new IndexProvider(client);
+  const provider = offlineAware(withDirectReferences(
+    s.hashesRequired ? hashFiltered(indexed, inputs.hashes) : indexed,
+    inputs.requirements,
+  ));
   const t0 = io.now();
   // The root projects' pages do not depend on the targets: ask for them while the host is
   // examined (starting Python to learn its version can take a second).
@@ -323,7 +324,12 @@ async function fromRequirements(s: Session): Promise<number> {
   try {
     resolution = await resolveTargets(inputs.requirements, targets, {
       provider,
-      ...(speculate ? { reporter: { onEvent: (e) => startEarly(s, e, client) } } : {}),
+      reporter: {
+        onEvent: (e) => {
+          if (e.kind === "warning") ui.info(`warning: ${e.message}`);
+          else if (speculate) startEarly(s, e, client);
+        },
+      },
       constraints: inputs.constraints,
       prereleases: inputs.pre,
       ...(options.excludeNewer !== undefined

@@ -9,7 +9,13 @@ import { Version } from "../pep/version.ts";
 import { Bitset } from "./_bitset.ts";
 import type { DependenciesOutcome, Dependency, SolverHost } from "./_pubgrub.ts";
 import type { ProjectVersions, Session } from "./_session.ts";
-import type { CandidateFile, PackageMetadata, ResolveOptions, VersionCandidate } from "./types.ts";
+import type {
+  CandidateFile,
+  PackageMetadata,
+  ResolveOptions,
+  ResolveWarningCode,
+  VersionCandidate,
+} from "./types.ts";
 
 export const ROOT = "";
 
@@ -30,8 +36,40 @@ interface PackageState {
   readonly sets: Map<string, Bitset>;
 }
 
-function selects(selector: readonly string[] | undefined, name: string): boolean {
-  return selector !== undefined && (selector.includes(":all:") || selector.includes(name));
+/**
+ * Which formats `--only-binary` / `--no-binary` allow for a project, with pip's precedence
+ * (`FormatControl.get_allowed_formats`): a list that names the project beats `:all:` in the
+ * other, so `--only-binary :all: --no-binary x` builds x from its sdist and
+ * `--no-binary :all: --only-binary x` uses x's wheels. pip lets the later option win when both
+ * name the same project (or both say `:all:`); the lists carry no order, so only-binary wins
+ * then, as it does in pip's own check order (and nothing is left unusable).
+ */
+export function allowedFormats(
+  onlyBinary: readonly string[] | undefined,
+  noBinary: readonly string[] | undefined,
+  name: string,
+): { readonly wheel: boolean; readonly sdist: boolean } {
+  const only = onlyBinary ?? [];
+  const no = noBinary ?? [];
+  if (only.includes(name)) return { wheel: true, sdist: false };
+  if (no.includes(name)) return { wheel: false, sdist: true };
+  if (only.includes(":all:")) return { wheel: true, sdist: false };
+  if (no.includes(":all:")) return { wheel: false, sdist: true };
+  return { wheel: true, sdist: true };
+}
+
+/**
+ * Whether a version's metadata provides an extra: listed in `Provides-Extra`, or, for metadata
+ * that lists no extras at all (written before the field was common), named by a Requires-Dist
+ * marker that holds only with the extra.
+ */
+function providesExtra(metadata: PackageMetadata, extra: string): boolean {
+  if (metadata.providesExtra.includes(extra)) return true;
+  if (metadata.providesExtra.length > 0) return false;
+  return metadata.requiresDist.some((r) =>
+    r.marker !== undefined && r.marker.canHold({}, { extras: [extra] }) &&
+    !r.marker.canHold({}, { extras: [] })
+  );
 }
 
 function isExactPin(spec: SpecifierSet): boolean {
@@ -53,6 +91,8 @@ export class TargetHost implements SolverHost {
   readonly #packages = new Map<string, PackageState>();
   /** Applied dependencies per decided (key, index), for the result. */
   readonly applied = new Map<string, Requirement[]>();
+  /** `name[extra]@index` for extras the version's metadata does not provide. */
+  readonly #missingExtras = new Set<string>();
 
   constructor(
     requirements: readonly Requirement[],
@@ -122,8 +162,9 @@ export class TargetHost implements SolverHost {
 
   #analyse(name: string, versions: ProjectVersions): PackageState {
     const o = this.#options;
-    const onlyBinary = selects(o.onlyBinary, name);
-    const noBinary = selects(o.noBinary, name);
+    const formats = allowedFormats(o.onlyBinary, o.noBinary, name);
+    const onlyBinary = !formats.sdist;
+    const noBinary = !formats.wheel;
     const pins = [...this.#requirements, ...this.#constraints]
       .filter((r) => r.normalizedName === name && isExactPin(r.specifier));
     const files: CandidateFile[][] = [];
@@ -229,6 +270,38 @@ export class TargetHost implements SolverHost {
     return { versions, files, unavailable, available, preference, sets: new Map() };
   }
 
+  /**
+   * What a user should hear about the pinned version `index` of `key` (a base key or an extra),
+   * once the resolution is final: a yanked file chosen for an exact pin (PEP 592: "installers
+   * SHOULD issue a warning"), an extra the version does not provide (pip: "does not provide the
+   * extra").
+   */
+  warnings(key: string, index: number): { code: ResolveWarningCode; message: string }[] {
+    if (key === ROOT) return [];
+    const { name, extra } = splitKey(key);
+    const version = this.candidate(key, index).version;
+    if (extra !== undefined) {
+      if (!this.#missingExtras.has(`${key}@${index}`)) return [];
+      return [{
+        code: "missing-extra",
+        message: `${name} ${version} does not provide the extra '${extra}'`,
+      }];
+    }
+    const file = this.state(key).files[index]?.[0];
+    if (!file?.yanked) return [];
+    const pin = [...this.#requirements, ...this.#constraints].find((r) =>
+      r.normalizedName === name && isExactPin(r.specifier) &&
+      r.specifier.contains(version, { prereleases: true })
+    );
+    const reason = file.yankedReason ? `reason: ${file.yankedReason}` : "no reason given";
+    return [{
+      code: "yanked",
+      message: `${name} ${version} is yanked (${reason}); it is used only because ${
+        pin ? `${pin.name}${pin.specifier}` : "an exact pin"
+      } asks for it`,
+    }];
+  }
+
   unavailable(key: string): readonly { set: Bitset; reason: string }[] {
     if (key === ROOT) return [];
     // Extras share their base's versions; their base dependency carries the availability.
@@ -314,6 +387,9 @@ export class TargetHost implements SolverHost {
         };
       }
       const env = this.target.markerEnvironment;
+      if (extraOf.extra !== undefined && !providesExtra(metadata, extraOf.extra)) {
+        this.#missingExtras.add(`${key}@${index}`);
+      }
       const applied: Requirement[] = [];
       if (!this.#options.noDeps) {
         for (const r of metadata.requiresDist) {

@@ -29,7 +29,8 @@ export interface InMemoryFile {
   /** Wheel tags, e.g. `["cp312-cp312-win_amd64"]`; default `["py3-none-any"]`. */
   readonly tags?: readonly string[];
   readonly requiresPython?: string;
-  readonly yanked?: boolean;
+  /** Yanked (PEP 592); a string marks it yanked with that reason. */
+  readonly yanked?: boolean | string;
   /** Epoch milliseconds. */
   readonly uploadTime?: number;
 }
@@ -46,8 +47,8 @@ export type InMemoryVersion =
     readonly extras?: Readonly<Record<string, readonly string[]>>;
     /** Files; default one `py3-none-any` wheel. */
     readonly files?: readonly InMemoryFile[];
-    /** Marks every default file yanked. */
-    readonly yanked?: boolean;
+    /** Marks every default file yanked; a string is the yank reason. */
+    readonly yanked?: boolean | string;
   };
 
 /** Project name -> version string -> version. */
@@ -123,7 +124,7 @@ export class InMemoryProvider implements Provider {
     f: InMemoryFile,
     i: number,
     requiresPython: string | undefined,
-    yanked: boolean,
+    yanked: boolean | string,
   ): CandidateFile {
     const tags = f.kind === "wheel" ? f.tags ?? DEFAULT_TAGS : NO_TAGS;
     const filename = f.kind === "wheel" ? `${stem}-${tags[0]}.whl` : `${stem}.tar.gz`;
@@ -133,9 +134,11 @@ export class InMemoryProvider implements Provider {
       url: `memory:///${name}/${i}/${filename}`,
       kind: f.kind,
       tags,
-      yanked: f.yanked ?? yanked,
+      yanked: (f.yanked ?? yanked) !== false,
       hashes: {},
     };
+    const reason = f.yanked ?? yanked;
+    if (typeof reason === "string" && reason !== "") file.yankedReason = reason;
     if (rp !== undefined) {
       let parsed = this.#specifiers.get(rp);
       if (!parsed) this.#specifiers.set(rp, parsed = SpecifierSet.parse(rp));

@@ -41,11 +41,44 @@ function toCandidateFile(file: DistFile): IndexCandidateFile {
     tags: file.parsed.kind === "wheel" ? file.parsed.tags : [],
     ...(requiresPython ? { requiresPython } : {}),
     yanked: file.yanked !== false,
+    ...(file.yanked !== false && file.yanked.reason.trim() !== ""
+      ? { yankedReason: file.yanked.reason.trim() }
+      : {}),
     ...(Number.isNaN(uploadTime) ? {} : { uploadTime }),
     ...(file.size === undefined ? {} : { size: file.size }),
     hashes: file.hashes,
     source: file,
   };
+}
+
+/**
+ * Groups an index's files into version candidates whose metadata {@linkcode IndexProvider} can
+ * read (each file keeps its `DistFile`). Also for files that come from elsewhere, such as a
+ * direct `name @ url` reference.
+ *
+ * @param files Files of one project.
+ * @returns One candidate per version, in the order first seen.
+ * @example
+ * ```ts
+ * import { candidatesFromFiles } from "./index_provider.ts";
+ * import { parseDistFilename } from "../pep/filename.ts";
+ * const filename = "demo-1.0-py3-none-any.whl";
+ * const [c] = candidatesFromFiles([{
+ *   filename, url: `https://example.org/${filename}`, hashes: {}, yanked: false,
+ *   coreMetadata: false, index: "direct", parsed: parseDistFilename(filename),
+ * }]);
+ * if (c?.version.toString() !== "1.0" || c.files[0]?.kind !== "wheel") throw new Error();
+ * ```
+ */
+export function candidatesFromFiles(files: readonly DistFile[]): VersionCandidate[] {
+  const byVersion = new Map<string, { version: Version; files: IndexCandidateFile[] }>();
+  for (const file of files) {
+    const key = file.parsed.version.toString();
+    const entry = byVersion.get(key);
+    if (entry) entry.files.push(toCandidateFile(file));
+    else byVersion.set(key, { version: file.parsed.version, files: [toCandidateFile(file)] });
+  }
+  return [...byVersion.values()];
 }
 
 /**
@@ -94,14 +127,7 @@ export class IndexProvider implements Provider {
     if (outcome.kind === "offline-miss") {
       return { kind: "not-found", reason: "is not in the offline cache" };
     }
-    const byVersion = new Map<string, { version: Version; files: IndexCandidateFile[] }>();
-    for (const file of outcome.files) {
-      const key = file.parsed.version.toString();
-      const entry = byVersion.get(key);
-      if (entry) entry.files.push(toCandidateFile(file));
-      else byVersion.set(key, { version: file.parsed.version, files: [toCandidateFile(file)] });
-    }
-    return { kind: "found", candidates: [...byVersion.values()] };
+    return { kind: "found", candidates: candidatesFromFiles(outcome.files) };
   }
 
   /**

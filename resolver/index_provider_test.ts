@@ -115,3 +115,35 @@ Deno.test("IndexProvider reports missing projects and sdists that need a build",
   ).catch((e) => e);
   assert.match(error.message, /legacy.*building is not supported/);
 });
+
+Deno.test("IndexProvider carries a file's yank reason, and a pinned yanked version warns with it", async () => {
+  const client = fakeClient({
+    pkg: [
+      file("pkg-1.0-py3-none-any.whl"),
+      file("pkg-2.0-py3-none-any.whl", { yanked: { reason: "  broken wheel " } }),
+      file("pkg-2.0.tar.gz", { yanked: { reason: "" } }),
+    ],
+  }, {
+    "pkg-1.0-py3-none-any.whl": meta("pkg", "1.0"),
+    "pkg-2.0-py3-none-any.whl": meta("pkg", "2.0"),
+  });
+  const provider = new IndexProvider(client);
+  const found = await provider.versions("pkg");
+  assert.ok(found.kind === "found");
+  const files = found.candidates.flatMap((c) => c.files);
+  assert.deepEqual(files.map((f) => [f.filename, f.yanked, f.yankedReason]), [
+    ["pkg-1.0-py3-none-any.whl", false, undefined],
+    ["pkg-2.0-py3-none-any.whl", true, "broken wheel"],
+    ["pkg-2.0.tar.gz", true, undefined],
+  ]);
+  assert.ok(files.every((f) => f.yanked || !("yankedReason" in f)));
+  const messages: string[] = [];
+  await resolveTargets(
+    [Requirement.parse("pkg==2.0")],
+    [targetFromPreset("x86_64-manylinux_2_28", { pythonVersion: "3.11" })],
+    { provider, reporter: { onEvent: (e) => e.kind === "warning" && messages.push(e.message) } },
+  );
+  assert.deepEqual(messages, [
+    "pkg 2.0 is yanked (reason: broken wheel); it is used only because pkg==2.0 asks for it",
+  ]);
+});

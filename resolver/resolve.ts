@@ -15,10 +15,12 @@ import {
   type MultiResolution,
   type PlannedFile,
   type Provider,
+  type Reporter,
   type Resolution,
   ResolutionError,
   type ResolutionError as ResolutionErrorType,
   type ResolvedPackage,
+  type ResolveEvent,
   type ResolveOptions,
 } from "./types.ts";
 
@@ -28,12 +30,14 @@ export interface ResolveRunOptions extends ResolveOptions {
   readonly provider: Provider;
 }
 
+type WarningEvent = Extract<ResolveEvent, { kind: "warning" }>;
+
 async function resolveWith(
   requirements: readonly Requirement[],
   target: Target,
   session: Session,
   options: ResolveOptions,
-): Promise<Resolution> {
+): Promise<{ resolution: Resolution; warnings: WarningEvent[] }> {
   const host = new TargetHost(requirements, target, session, options);
   const solver = new Solver(host);
   let outcome;
@@ -74,7 +78,18 @@ async function resolveWith(
     if (extra !== undefined) extras.set(name, [...(extras.get(name) ?? []), extra]);
   }
   const packages: [string, ResolvedPackage][] = [];
+  const warnings: WarningEvent[] = [];
   for (const [key, index] of outcome.decisions) {
+    for (const { code, message } of host.warnings(key, index)) {
+      warnings.push({
+        kind: "warning",
+        code,
+        target: target.name,
+        name: splitKey(key).name,
+        version: host.candidate(key, index).version.toString(),
+        message,
+      });
+    }
     if (key === ROOT || splitKey(key).extra !== undefined) continue;
     const active = (extras.get(key) ?? []).sort();
     const requirements = [
@@ -91,11 +106,28 @@ async function resolveWith(
   }
   packages.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   options.reporter?.onEvent({ kind: "resolved", target: target.name, packages: packages.length });
-  return { target, packages: new Map(packages) };
+  // Sorted like the packages, so that the order does not depend on the solver's decision order.
+  const order = (w: WarningEvent) => `${w.name}\0${w.message}`;
+  warnings.sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));
+  return { resolution: { target, packages: new Map(packages) }, warnings };
+}
+
+/** Reports warnings once per package, version and message, keeping the first target's. */
+function reportWarnings(reporter: Reporter | undefined, warnings: readonly WarningEvent[]): void {
+  if (!reporter) return;
+  const seen = new Set<string>();
+  for (const w of warnings) {
+    const key = `${w.name}\0${w.version}\0${w.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    reporter.onEvent(w);
+  }
 }
 
 /**
  * Resolves requirements for one target: the newest compatible versions, deterministically.
+ * Once it succeeds, `warning` events (a yanked version used for an exact pin, an extra the
+ * pinned version does not provide) go to `options.reporter`; the resolver never prints.
  *
  * @param requirements The root requirements (markers are evaluated for the target).
  * @param target The environment to resolve for.
@@ -118,18 +150,22 @@ async function resolveWith(
  * if (result.packages.get("b")?.version.toString() !== "2.1") throw new Error("b");
  * ```
  */
-export function resolve(
+export async function resolve(
   requirements: readonly Requirement[],
   target: Target,
   options: ResolveRunOptions,
 ): Promise<Resolution> {
   const session = new Session(options.provider, options);
-  return resolveWith(requirements, target, session, options);
+  const { resolution, warnings } = await resolveWith(requirements, target, session, options);
+  reportWarnings(options.reporter, warnings);
+  return resolution;
 }
 
 /**
  * Resolves requirements for several targets, sharing versions and metadata between them, and
- * returns the union of the files to download, each with the targets it serves.
+ * returns the union of the files to download, each with the targets it serves. Once every
+ * target succeeded, `warning` events go to `options.reporter`, each once per package, version and
+ * message (naming the first target, in the order given, it applies to).
  *
  * @param requirements The root requirements.
  * @param targets The environments, e.g. CPython 3.11 and 3.13 on Linux, macOS and Windows.
@@ -158,10 +194,13 @@ export async function resolveTargets(
     targets.map((t) => resolveWith(requirements, t, session, options)),
   );
   const resolutions: Resolution[] = [];
+  const warnings: WarningEvent[] = [];
   for (const s of settled) {
     if (s.status === "rejected") throw s.reason as ResolutionErrorType;
-    resolutions.push(s.value);
+    resolutions.push(s.value.resolution);
+    warnings.push(...s.value.warnings);
   }
+  reportWarnings(options.reporter, warnings);
   const files = new Map<string, PlannedFile & { targets: string[] }>();
   for (const resolution of resolutions) {
     for (const p of resolution.packages.values()) {

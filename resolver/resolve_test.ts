@@ -159,6 +159,131 @@ Deno.test("resolve() follows onlyBinary, noBinary and preferBinary", async () =>
   );
 });
 
+Deno.test("resolve() lets a package named in one binary list beat :all: in the other, as pip does", async () => {
+  const universe: InMemoryUniverse = {
+    "example-legacy": {
+      "1.0": { files: [{ kind: "wheel" }, { kind: "sdist" }] },
+      "2.0": { files: [{ kind: "sdist" }] },
+    },
+    "example-certs": {
+      "1.0": { files: [{ kind: "wheel" }, { kind: "sdist" }] },
+      "2.0": { files: [{ kind: "wheel" }] },
+    },
+  };
+  const kinds = async (options: object) => {
+    const r = await resolve(reqs("example-legacy", "example-certs"), linux, {
+      provider: new InMemoryProvider(universe),
+      ...options,
+    });
+    return Object.fromEntries(
+      [...r.packages.values()].map((p) => [
+        p.name,
+        `${p.version} ${p.files.map((f) => f.kind).join(",")}`,
+      ]),
+    );
+  };
+  // --only-binary :all: --no-binary example-legacy: example-legacy's sdist, never its wheels.
+  assert.deepEqual(
+    await kinds({ onlyBinary: [":all:"], noBinary: ["example-legacy"] }),
+    { "example-legacy": "2.0 sdist", "example-certs": "2.0 wheel" },
+  );
+  const pinned = await resolve(reqs("example-legacy==1.0"), linux, {
+    provider: new InMemoryProvider(universe),
+    onlyBinary: [":all:"],
+    noBinary: ["example-legacy"],
+  });
+  assert.deepEqual(pinned.packages.get("example-legacy")!.files.map((f) => f.kind), ["sdist"]);
+  // --no-binary :all: --only-binary example-certs: example-certs's wheels, never its sdist.
+  assert.deepEqual(
+    await kinds({ noBinary: [":all:"], onlyBinary: ["example-certs"] }),
+    { "example-legacy": "2.0 sdist", "example-certs": "2.0 wheel" },
+  );
+  assert.deepEqual(
+    await kinds({ noBinary: [":all:"], onlyBinary: ["example-certs"], preferBinary: true }),
+    { "example-legacy": "2.0 sdist", "example-certs": "2.0 wheel" },
+  );
+  // Named in both lists, or :all: in both: only-binary wins (the lists carry no order).
+  assert.deepEqual(
+    await kinds({ onlyBinary: ["example-legacy"], noBinary: ["example-legacy"] }),
+    { "example-legacy": "1.0 wheel", "example-certs": "2.0 wheel" },
+  );
+  assert.deepEqual(
+    await kinds({ onlyBinary: [":all:"], noBinary: [":all:"] }),
+    { "example-legacy": "1.0 wheel", "example-certs": "2.0 wheel" },
+  );
+});
+
+Deno.test("resolve() warns, once resolved, about a yanked version used for an exact pin, with its reason", async () => {
+  const universe: InMemoryUniverse = {
+    a: { "1.0": [], "2.0": { yanked: "broken build" } },
+    b: { "1.0": { yanked: true } },
+    c: { "1.0": ["a"] },
+  };
+  const events: ResolveEvent[] = [];
+  const r = await resolve(reqs("a==2.0", "c"), linux, {
+    provider: new InMemoryProvider(universe),
+    constraints: reqs("b===1.0"),
+    reporter: { onEvent: (e) => events.push(e) },
+  });
+  assert.equal(r.packages.get("a")!.files[0]!.yankedReason, "broken build");
+  assert.deepEqual(events.filter((e) => e.kind === "warning"), [{
+    kind: "warning",
+    code: "yanked",
+    target: linux.name,
+    name: "a",
+    version: "2.0",
+    message: "a 2.0 is yanked (reason: broken build); it is used only because a==2.0 asks for it",
+  }]);
+  const more: ResolveEvent[] = [];
+  await resolveTargets(reqs("b==1.0"), [linux, windows], {
+    provider: new InMemoryProvider(universe),
+    reporter: { onEvent: (e) => more.push(e) },
+  });
+  assert.deepEqual(more.filter((e) => e.kind === "warning"), [{
+    kind: "warning",
+    code: "yanked",
+    target: linux.name,
+    name: "b",
+    version: "1.0",
+    message: "b 1.0 is yanked (no reason given); it is used only because b==1.0 asks for it",
+  }]);
+  const none: ResolveEvent[] = [];
+  await resolve(reqs("a"), linux, {
+    provider: new InMemoryProvider(universe),
+    reporter: { onEvent: (e) => none.push(e) },
+  });
+  assert.deepEqual(none.filter((e) => e.kind === "warning"), []);
+});
+
+Deno.test("resolve() warns once, for all targets, about an extra the pinned version does not provide", async () => {
+  const universe: InMemoryUniverse = {
+    a: {
+      "1.0": { requires: [], extras: { x: ["x"] } },
+      "2.0": { requires: [], extras: { x: ["x"] } },
+    },
+    x: { "1.0": [] },
+    // Old metadata without Provides-Extra, whose markers still name its extra.
+    old: { "1.0": ["x; extra == 'y'"] },
+  };
+  const events: ResolveEvent[] = [];
+  const result = await resolveTargets(reqs("a[x,nope]", "a[Nope]", "old[y]"), [linux, windows], {
+    provider: new InMemoryProvider(universe),
+    reporter: { onEvent: (e) => events.push(e) },
+  });
+  assert.deepEqual(pins(result.resolutions[0]!), { a: "2.0", old: "1.0", x: "1.0" });
+  assert.deepEqual(events.filter((e) => e.kind === "warning"), [{
+    kind: "warning",
+    code: "missing-extra",
+    target: linux.name,
+    name: "a",
+    version: "2.0",
+    message: "a 2.0 does not provide the extra 'nope'",
+  }]);
+  // Warnings come after the resolution, not for versions a backtrack abandoned.
+  const resolvedAt = events.findIndex((e) => e.kind === "resolved");
+  assert.ok(events.findIndex((e) => e.kind === "warning") > resolvedAt);
+});
+
 Deno.test("resolve() with noDeps pins only the requested packages", async () => {
   assert.deepEqual(await run({ a: { "1.0": ["b"] }, b: { "1.0": [] } }, ["a"], { noDeps: true }), {
     a: "1.0",

@@ -26,6 +26,8 @@ export interface CandidateFile {
   readonly requiresPython?: SpecifierSet;
   /** PEP 592: a yanked file is only used for an exact `==` pin. */
   readonly yanked: boolean;
+  /** PEP 592: why the file was yanked, when it is and the index gave a (non-empty) reason. */
+  readonly yankedReason?: string;
   /** Upload time in epoch milliseconds (PEP 700), for `excludeNewer`. */
   readonly uploadTime?: number;
   /** Size in bytes, when known. */
@@ -98,7 +100,29 @@ export type ResolveEvent =
      */
     readonly file?: CandidateFile;
   }
-  | { readonly kind: "resolved"; readonly target: string; readonly packages: number };
+  | { readonly kind: "resolved"; readonly target: string; readonly packages: number }
+  | {
+    readonly kind: "warning";
+    readonly code: ResolveWarningCode;
+    /** The first target (in the order given) the warning applies to. */
+    readonly target: string;
+    /** Normalised project name. */
+    readonly name: string;
+    /** The pinned version the warning is about. */
+    readonly version: string;
+    /** One line for the user, e.g. `a 1.0 does not provide the extra 'nope'`. */
+    readonly message: string;
+  };
+
+/**
+ * Why a resolution warns. A warning is emitted once per package, version and message, after the
+ * resolution succeeded (never for versions a backtrack abandoned):
+ * - `yanked`: the pinned version's file is yanked and used because an exact pin asks for it
+ *   (PEP 592); the message carries the yank reason when the index gave one.
+ * - `missing-extra`: a requested extra is not provided by the pinned version (`Provides-Extra`);
+ *   it brings no dependencies.
+ */
+export type ResolveWarningCode = "yanked" | "missing-extra";
 
 /** Receives progress; the resolver never prints. */
 export interface Reporter {
@@ -132,6 +156,7 @@ export interface ResolveOptions {
   readonly noDeps?: boolean;
   /** How many requests may be in flight for prefetching (default 16; 0 disables prefetching). */
   readonly concurrency?: number;
+  /** Progress events, and `warning` events once a resolution succeeded. */
   readonly reporter?: Reporter;
   readonly signal?: AbortSignal;
 }

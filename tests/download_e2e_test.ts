@@ -638,3 +638,40 @@ Deno.test("hash-checking mode takes the file whose hash is given and needs == pi
     assert.equal(loose.code, 2);
     assert.match(loose.stderr, /must be pinned with ==.*example-app>=1/);
   }));
+
+Deno.test("a direct reference (name @ URL, a file URL, or an archive path in a file) is that file", () =>
+  withServer(async (server, dir) => {
+    const old = "example_app-1.0.0-py3-none-any.whl";
+    const byUrl = await wheelhouse(
+      ["download", ...common(server, dir), "-d", "a", `example-app @ ${server.url}files/${old}`],
+      dir,
+    );
+    assert.equal(byUrl.code, 0, byUrl.stderr);
+    const a = await archives(join(dir, "a"));
+    assert.ok(a.includes(old), a.join());
+    assert.ok(!a.includes("example_app-1.1.0-py3-none-any.whl"), a.join());
+    assert.ok(a.includes("example_http-2.1.0-py3-none-any.whl"), "its dependencies are resolved");
+    await Deno.writeTextFile(join(dir, "reqs.txt"), `${join(EXAMPLES, old)}\n`);
+    const byPath = await wheelhouse([
+      "download",
+      ...common(server, dir),
+      "-d",
+      "b",
+      "-r",
+      "reqs.txt",
+    ], dir);
+    assert.equal(byPath.code, 0, byPath.stderr);
+    assert.ok((await archives(join(dir, "b"))).includes(old));
+    const vcs = await wheelhouse(
+      [
+        "download",
+        ...common(server, dir),
+        "-d",
+        "c",
+        "example-app @ git+https://example.org/app.git",
+      ],
+      dir,
+    );
+    assert.equal(vcs.code, 2);
+    assert.match(vcs.stderr, /VCS reference needs a build/);
+  }));

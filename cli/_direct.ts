@@ -1,0 +1,99 @@
+// Direct references (`name @ https://…/name-1.0-py3-none-any.whl`, `name @ file:///…`, and bare
+// archive paths in requirement files): the project's only candidate is that file, as in pip.
+// VCS and directory references would need a build, which wheelhouse does not do: rejected up
+// front with the requirement named.
+import { fileURLToPath } from "node:url";
+import { type DistFilename, parseDistFilename } from "../pep/filename.ts";
+import type { Requirement } from "../pep/requirement.ts";
+import { candidatesFromFiles } from "../resolver/index_provider.ts";
+import type { Provider, VersionCandidate } from "../resolver/types.ts";
+import { InputError } from "./_errors.ts";
+
+/** A direct reference resolved to its one file. */
+interface Direct {
+  candidate: VersionCandidate;
+}
+
+function directFile(
+  req: Requirement,
+): { url: string; filename: string; parsed: DistFilename; sha256?: string } {
+  const raw = req.url!;
+  if (/^(git|hg|svn|bzr)\+/i.test(raw)) {
+    throw new InputError(
+      `${req}: a VCS reference needs a build, which wheelhouse does not do; pin a released version instead`,
+    );
+  }
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new InputError(`${req}: "${raw}" is not a URL`);
+  }
+  if (!["http:", "https:", "file:"].includes(url.protocol)) {
+    throw new InputError(`${req}: ${url.protocol} URLs are not supported`);
+  }
+  const path = url.protocol === "file:" ? fileURLToPath(url) : decodeURIComponent(url.pathname);
+  const filename = path.split(/[\\/]/).pop() ?? "";
+  let parsed: DistFilename;
+  try {
+    parsed = parseDistFilename(filename, req.name);
+  } catch {
+    throw new InputError(
+      `${req}: "${
+        filename || raw
+      }" is not a wheel or sdist file (a directory or other reference would need a build)`,
+    );
+  }
+  if (parsed.normalizedName !== req.normalizedName) {
+    throw new InputError(`${req}: the file "${filename}" is for project "${parsed.name}"`);
+  }
+  const sha256 = /(?:^|&)sha256=([0-9a-fA-F]{64})(?:&|$)/.exec(url.hash.slice(1))?.[1]
+    ?.toLowerCase();
+  url.hash = "";
+  return { url: url.href, filename, parsed, ...(sha256 !== undefined ? { sha256 } : {}) };
+}
+
+/**
+ * Wraps a provider so that projects named by a direct reference have exactly that file as their
+ * only candidate; its metadata is read from that file by the inner provider (an
+ * `IndexProvider`, which reads through the index client: PEP 658 is absent, so ranges or a
+ * download).
+ *
+ * @throws {InputError} for VCS, directory and other references that are not archive files, and
+ * for two different references to one project.
+ */
+export function withDirectReferences(
+  inner: Provider,
+  requirements: readonly Requirement[],
+): Provider {
+  const direct = new Map<string, Direct>();
+  for (const req of requirements) {
+    if (req.url === undefined) continue;
+    const f = directFile(req);
+    const known = direct.get(req.normalizedName);
+    if (known !== undefined && known.candidate.files[0]?.url !== f.url) {
+      throw new InputError(`${req.name} is given by two different references`);
+    }
+    const [candidate] = candidatesFromFiles([{
+      filename: f.filename,
+      url: f.url,
+      hashes: f.sha256 !== undefined ? { sha256: f.sha256 } : {},
+      yanked: false,
+      coreMetadata: false,
+      index: "direct reference",
+      parsed: f.parsed,
+    }]);
+    direct.set(req.normalizedName, { candidate: candidate! });
+  }
+  if (direct.size === 0) return inner;
+  return {
+    ...(inner.prefetch !== undefined ? { prefetch: inner.prefetch } : {}),
+    versions(name, options) {
+      const d = direct.get(name);
+      return d !== undefined
+        ? Promise.resolve({ kind: "found", candidates: [d.candidate] })
+        : inner.versions(name, options);
+    },
+    metadata: (name, candidate, options) => inner.metadata(name, candidate, options),
+  };
+}
