@@ -182,7 +182,11 @@ export async function download(
     cleanup.push(() => Deno.remove(cacheRoot, { recursive: true }).catch(() => {}));
   } else cacheRoot = cacheDirOf(options.cacheDir, io);
   const store = new LocalDirStore(cacheRoot);
-  const reporterSlot: { current: FetchReporter | undefined } = { current: undefined };
+  const reporterSlot: { current: FetchReporter | undefined } = {
+    current: options.verbose > 0 && options.quiet === 0 && !ui.progress
+      ? new LineProgress(io.stderr)
+      : undefined,
+  };
   // The fetcher is built once; progress is routed through a slot set when transfers begin.
   const fetcher = new HttpFetchStrategy({
     fetch: io.fetch,
@@ -596,8 +600,10 @@ export async function deliver(
   const terminal = s.ui.progress
     ? new TerminalProgress(io.stderr, { files: remote.length, bytes: totalBytes }, io.now)
     : undefined;
-  s.reporterSlot.current = terminal ??
-    (options.verbose > 0 && options.quiet === 0 ? new LineProgress(io.stderr) : undefined);
+  // -v lines are set up when the run starts (downloads begin during resolution); a terminal's
+  // bars need the totals, known only now.
+  const lines = s.reporterSlot.current;
+  if (terminal !== undefined) s.reporterSlot.current = terminal;
   let fetchedBytes = 0;
   let fetchedFiles = 0;
   const failures: string[] = [];
@@ -637,7 +643,7 @@ export async function deliver(
     }));
   } finally {
     terminal?.finish();
-    s.reporterSlot.current = undefined;
+    s.reporterSlot.current = lines;
   }
   if (failures.length > 0) {
     throw new ReportedFailure(

@@ -675,3 +675,18 @@ Deno.test("a direct reference (name @ URL, a file URL, or an archive path in a f
     assert.equal(vcs.code, 2);
     assert.match(vcs.stderr, /VCS reference needs a build/);
   }));
+
+Deno.test("progress off a terminal: no escape codes, and -v prints a line per file", () =>
+  withServer(async (server, dir) => {
+    const run = await wheelhouse(
+      ["download", ...common(server, dir), "-d", "wh", "example-http", "--progress", "auto", "-v"],
+      dir,
+    );
+    assert.equal(run.code, 0, run.stderr);
+    assert.ok(!run.stderr.includes("\x1b"), JSON.stringify(run.stderr));
+    assert.match(run.stderr, /Fetched example_idna-3\.7-py3-none-any\.whl/);
+    assert.match(
+      run.stderr,
+      /Resolved 3 packages in .* · Downloaded 3 files \(.*\) in .* · 0 from cache/,
+    );
+  }));
