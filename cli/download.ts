@@ -9,6 +9,7 @@ import { UvCacheReader } from "../cache/unstable_uv_cache_store.ts";
 import type { CachedResponseMeta, HttpCacheStorage as IndexCacheStorage } from "../index/types.ts";
 import { DEFAULT_INDEX_URL, SimpleIndexClient } from "../index/simple_index_client.ts";
 import type { IndexSpec } from "../index/types.ts";
+import { credentialEnvNames } from "../index/auth.ts";
 import { HttpFetchStrategy } from "../fetcher/http_fetch_strategy.ts";
 import { FetchError, type Reporter as FetchReporter } from "../fetcher/types.ts";
 import { redactUrl } from "../fetcher/redact.ts";
@@ -95,15 +96,10 @@ function indexCacheOf(store: LocalDirStore): IndexCacheStorage {
 
 /** Credentials for an index from the environment: WHEELHOUSE_INDEX_<HOST>_USERNAME/_PASSWORD. */
 function indexSpec(url: string, env: (name: string) => string | undefined): string | IndexSpec {
-  let host: string;
-  try {
-    host = new URL(url).hostname;
-  } catch {
-    return url;
-  }
-  const key = host.toUpperCase().replace(/[^A-Z0-9]/g, "_");
-  const username = env(`WHEELHOUSE_INDEX_${key}_USERNAME`);
-  const password = env(`WHEELHOUSE_INDEX_${key}_PASSWORD`);
+  const names = credentialEnvNames(url);
+  if (names === undefined) return url;
+  const username = env(names.username);
+  const password = env(names.password);
   if (username === undefined && password === undefined) return url;
   return {
     url,
@@ -277,6 +273,18 @@ export function indexClientOf(
     }),
     now: s.io.now,
     cache: indexCacheOf(s.store),
+    // A file read whole for its metadata (no PEP 658, no Range) goes into the cache, so it is
+    // not downloaded a second time.
+    onWholeFile: async (file, bytes) => {
+      const sha256 = file.hashes["sha256"];
+      if (sha256 === undefined) return;
+      await s.store.put({ bytes }, {
+        sha256,
+        filename: file.filename,
+        project: file.parsed.normalizedName,
+        url: file.url,
+      });
+    },
     refresh: s.options.refresh,
     offline: s.options.offline,
     ...(netrc !== undefined ? { netrc } : {}),

@@ -6,7 +6,7 @@
  */
 
 import { IndexError } from "./index_error.ts";
-import { redactText, redactUrl } from "./auth.ts";
+import { credentialEnvNames, redactText, redactUrl } from "./auth.ts";
 
 /** What a request needs from its caller. */
 export interface HttpContext {
@@ -122,19 +122,27 @@ function tooLarge(url: string, what: string, max: number): IndexError {
 }
 
 /**
- * An error for an unexpected HTTP status.
+ * An error for an unexpected HTTP status. A 401 or 403 says where credentials can be given,
+ * naming the environment variables of the URL's host as the CLI computes them; the URL is
+ * redacted and the credentials themselves are never part of the message.
  *
  * @param url The URL.
  * @param status The status.
  * @param what What was being fetched.
  */
 export function statusError(url: string, status: number, what: string): IndexError {
-  const hint = status === 401 || status === 403
-    ? " (credentials missing or rejected; give them in the URL, .netrc or the index's environment variable)"
-    : "";
   return new IndexError(
     "http-status",
-    `Cannot fetch ${what} ${redactUrl(url)}: server answered ${status}${hint}`,
+    `Cannot fetch ${what} ${redactUrl(url)}: server answered ${status}${
+      credentialsHint(url, status)
+    }`,
     { status },
   );
+}
+
+function credentialsHint(url: string, status: number): string {
+  if (status !== 401 && status !== 403) return "";
+  const env = credentialEnvNames(url);
+  const envPart = env ? `, or set ${env.username} and ${env.password}` : "";
+  return ` (credentials missing or rejected: add them to the URL, to ~/.netrc${envPart})`;
 }

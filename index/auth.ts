@@ -231,3 +231,40 @@ function basic(username: string, password: string): Record<string, string> {
   for (const b of bytes) bin += String.fromCharCode(b);
   return { authorization: `Basic ${btoa(bin)}` };
 }
+
+/** The names of the environment variables that hold one index host's credentials. */
+export interface CredentialEnvNames {
+  username: string;
+  password: string;
+}
+
+/**
+ * The environment variables the CLI reads credentials of `url`'s host from:
+ * `WHEELHOUSE_INDEX_<HOST>_USERNAME` and `_PASSWORD`, where `<HOST>` is the host name (no port,
+ * no user-info) upper-cased with every character other than `A-Z` and `0-9` replaced by `_`.
+ * Nothing here reads the environment; messages use it to say where credentials can go.
+ *
+ * @param url An index or file URL.
+ * @returns The two names, or undefined for a URL without a host.
+ * @example
+ * ```ts
+ * import { credentialEnvNames } from "./auth.ts";
+ * const n = credentialEnvNames("https://me:pw@pkgs.example-1.com:8443/simple/");
+ * if (n?.username !== "WHEELHOUSE_INDEX_PKGS_EXAMPLE_1_COM_USERNAME") throw new Error();
+ * if (n.password !== "WHEELHOUSE_INDEX_PKGS_EXAMPLE_1_COM_PASSWORD") throw new Error();
+ * ```
+ */
+export function credentialEnvNames(url: string): CredentialEnvNames | undefined {
+  let host: string;
+  try {
+    host = new URL(url).hostname;
+  } catch {
+    return undefined;
+  }
+  if (host === "") return undefined;
+  const key = host.toUpperCase().replace(/[^A-Z0-9]/g, "_");
+  return {
+    username: `WHEELHOUSE_INDEX_${key}_USERNAME`,
+    password: `WHEELHOUSE_INDEX_${key}_PASSWORD`,
+  };
+}

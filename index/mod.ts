@@ -16,6 +16,8 @@
 export type * from "./types.ts";
 export { IndexError, type IndexErrorCode } from "./index_error.ts";
 export {
+  type CredentialEnvNames,
+  credentialEnvNames,
   CredentialStore,
   type CredentialStoreOptions,
   type NetrcEntry,

@@ -41,6 +41,7 @@ import {
 } from "./_http_cache_policy.ts";
 import { type HttpContext, httpGet, readCapped, statusError } from "./_http.ts";
 import { SingleFlight } from "./_single_flight.ts";
+import { Semaphore } from "./_semaphore.ts";
 import {
   bytesSource,
   listZip,
@@ -83,8 +84,29 @@ export interface SimpleIndexClientOptions {
   maxPageBytes?: number;
   /** Cap on a metadata file, default 16 MiB. */
   maxMetadataBytes?: number;
-  /** Cap on a whole file downloaded for its metadata, default 1 GiB. */
+  /**
+   * Cap on a whole file read for its metadata (an sdist, or a wheel from a server that ignores
+   * `Range` and answers 200), default 1 GiB. The body is read up to this many bytes and then
+   * abandoned with a `too-large` error; a `Content-Length` or PEP 700 size above it fails before
+   * the body is read.
+   */
   maxDownloadBytes?: number;
+  /**
+   * How many whole files may be held in memory at once, default 4. Whole-file reads beyond it
+   * wait (a 200 answer to a range request waits before its body is read), so metadata reads hold
+   * at most `maxConcurrentWholeFiles × maxDownloadBytes` bytes of files, however many run.
+   */
+  maxConcurrentWholeFiles?: number;
+  /**
+   * Called with a file's complete bytes whenever the client had to download the whole file to
+   * read its metadata (sdists; wheels without PEP 658 metadata on servers that ignore `Range`, or
+   * with `rangeRequests: false`), so the caller can keep them (e.g. in its archive cache) instead
+   * of downloading the file again. The bytes have been checked against every hash the page gave
+   * (`sha256` included); a mismatch fails the metadata read and the hook is not called. Awaited
+   * while the bytes are held (within `maxConcurrentWholeFiles`); what it throws or rejects with
+   * is ignored and does not change the metadata result. Not called for `file://` files.
+   */
+  onWholeFile?: (file: DistFile, bytes: Uint8Array) => Promise<void>;
   /** Use HTTP range requests for wheels without PEP 658 metadata; default true. */
   rangeRequests?: boolean;
   userAgent?: string;
@@ -207,6 +229,8 @@ export class SimpleIndexClient implements IndexClient {
   #maxPage: number;
   #maxMetadata: number;
   #maxDownload: number;
+  #wholeFiles: Semaphore;
+  #onWholeFile: ((file: DistFile, bytes: Uint8Array) => Promise<void>) | undefined;
   #range: boolean;
   #credentials: CredentialStore;
   #http: HttpContext;
@@ -240,6 +264,8 @@ export class SimpleIndexClient implements IndexClient {
     this.#maxPage = options.maxPageBytes ?? 64 * 1024 * 1024;
     this.#maxMetadata = options.maxMetadataBytes ?? 16 * 1024 * 1024;
     this.#maxDownload = options.maxDownloadBytes ?? 1024 * 1024 * 1024;
+    this.#wholeFiles = new Semaphore(options.maxConcurrentWholeFiles ?? 4);
+    this.#onWholeFile = options.onWholeFile;
     this.#range = options.rangeRequests ?? true;
     const fetchFn = options.fetch ?? globalThis.fetch.bind(globalThis);
     this.#http = {
@@ -292,9 +318,16 @@ export class SimpleIndexClient implements IndexClient {
    * Lists the files of a project: from the first index that has it (`first-index`) or from all
    * (`unsafe-best-match`), plus every find-links location.
    *
+   * A page that lists no usable file of the project (none at all, or none whose name parses) is
+   * "no versions" there, as for pip. Under `first-index` it still ends the search, as in uv: the
+   * project exists on that index, so a later index must not supply it (dependency confusion).
+   * When no location gives a file the outcome is `not-found` naming the locations asked (and,
+   * in `emptyIndexes`, those with an empty page), so the message can say where it looked.
+   *
    * @param name The project name in any spelling.
    * @param options `signal`.
-   * @returns `found`, `not-found` naming every location, or `offline-miss`.
+   * @returns `found` (with at least one file), `not-found` naming the locations asked, or
+   *   `offline-miss`.
    * @throws {IndexError} For HTTP failures other than 404/410, malformed pages, caps exceeded.
    */
   async projectFiles(
@@ -307,7 +340,10 @@ export class SimpleIndexClient implements IndexClient {
     let firstIndex: string | undefined;
     let versions: string[] | undefined;
     let offlineMiss = false;
+    const asked: string[] = [];
+    const empty: string[] = [];
     for (const loc of this.#indexes) {
+      asked.push(loc.display);
       const result = await this.#projectPage(loc, project, signal);
       if (result.kind === "offline-miss") {
         offlineMiss = true;
@@ -315,11 +351,16 @@ export class SimpleIndexClient implements IndexClient {
         continue;
       }
       if (result.kind === "not-found") continue;
-      firstIndex ??= loc.display;
-      versions = versions === undefined && result.page.versions
-        ? [...result.page.versions]
-        : undefined;
-      files.push(...this.#toDistFiles(result.page.files, project, loc));
+      const here = this.#toDistFiles(result.page.files, project, loc);
+      if (here.length === 0) {
+        empty.push(loc.display);
+      } else {
+        firstIndex ??= loc.display;
+        versions = versions === undefined && result.page.versions
+          ? [...result.page.versions]
+          : undefined;
+        files.push(...here);
+      }
       if (this.#strategy === "first-index") break;
     }
     for (const loc of this.#findLinks) {
@@ -331,11 +372,13 @@ export class SimpleIndexClient implements IndexClient {
     }
     if (firstIndex === undefined) {
       if (offlineMiss) return { kind: "offline-miss", project };
-      return {
+      const notFound: ProjectFilesOutcome = {
         kind: "not-found",
         project,
-        indexes: [...this.#indexes, ...this.#findLinks].map((l) => l.display),
+        indexes: [...asked, ...this.#findLinks.map((l) => l.display)],
       };
+      if (empty.length > 0) notFound.emptyIndexes = empty;
+      return notFound;
     }
     const found: ProjectFilesOutcome = { kind: "found", project, files, index: firstIndex };
     if (versions !== undefined && this.#findLinks.length === 0) found.versions = versions;
@@ -583,13 +626,19 @@ export class SimpleIndexClient implements IndexClient {
           source.close();
         }
       }
-      let bytes: Uint8Array;
+      // A whole local file is held in memory too, so it counts against the same limit.
+      const release = await this.#wholeFiles.acquire(signal);
       try {
-        bytes = await this.#fs.readFile(path);
-      } catch (e) {
-        throw new IndexError("io", `Cannot read ${path}: ${String(e)}`, { cause: e });
+        let bytes: Uint8Array;
+        try {
+          bytes = await this.#fs.readFile(path);
+        } catch (e) {
+          throw new IndexError("io", `Cannot read ${path}: ${String(e)}`, { cause: e });
+        }
+        return (await this.#fromWholeFile(file, bytes, "local")).outcome;
+      } finally {
+        release();
       }
-      return (await this.#fromWholeFile(file, bytes, "local")).outcome;
     }
     const key = `metadata:${file.url}`;
     const cached = this.#cache ? await this.#cache.get(key) : undefined;
@@ -607,7 +656,7 @@ export class SimpleIndexClient implements IndexClient {
       outcome = got.outcome;
       text = got.text;
     } else {
-      const got = await this.#fromWholeFile(file, await this.#download(file, signal), "download");
+      const got = await this.#viaWholeFile(file, signal);
       outcome = got.outcome;
       text = got.text;
     }
@@ -651,35 +700,32 @@ export class SimpleIndexClient implements IndexClient {
       if (r.kind === "metadata") {
         return { outcome: this.#found(file, r.text, "range"), text: r.text };
       }
-      return await this.#fromWholeFile(file, r.bytes, "download");
+      return await this.#viaWholeFile(file, signal, r.response);
     }
-    const bytes = await this.#download(file, signal);
-    const entryText = await this.#wheelMetadataBytes(file, bytesSource(bytes));
-    return { outcome: this.#found(file, entryText, "download"), text: entryText };
+    return await this.#viaWholeFile(file, signal);
   }
 
   /**
    * Reads `METADATA` by range requests. A server that ignores `Range` answers 200 with the whole
-   * file, which is then used as a download.
+   * file: that response is handed back unread, to be read as the download (no second request).
+   * A server that cannot serve the range (416, 501, a 206 without `Content-Range`) asks for a
+   * download (`response` absent).
    */
   async #rangeRead(
     file: DistFile,
     signal: AbortSignal | undefined,
   ): Promise<
-    { kind: "metadata"; text: Uint8Array } | { kind: "whole"; bytes: Uint8Array }
+    { kind: "metadata"; text: Uint8Array } | { kind: "whole"; response?: Response }
   > {
     const url = file.url;
     const headers = { range: `bytes=-${TAIL_BYTES}`, "accept-encoding": "identity" };
     const { response } = await httpGet(this.#http, url, { signal, headers });
-    if (response.status === 200) {
-      const bytes = await this.#checkedBody(file, response);
-      return { kind: "whole", bytes };
-    }
+    if (response.status === 200) return { kind: "whole", response };
     const total = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(response.headers.get("content-range") ?? "");
     if (response.status !== 206 || !total) {
       await response.body?.cancel();
       if (response.status === 206 || response.status === 416 || response.status === 501) {
-        return { kind: "whole", bytes: await this.#download(file, signal) };
+        return { kind: "whole" };
       }
       throw statusError(url, response.status, "the file");
     }
@@ -754,15 +800,58 @@ export class SimpleIndexClient implements IndexClient {
     }
   }
 
-  async #download(file: DistFile, signal: AbortSignal | undefined): Promise<Uint8Array> {
+  /**
+   * Metadata from the whole remote file: waits for a whole-file permit (so that only
+   * `maxConcurrentWholeFiles` files are in memory at once), reads the body of `response` (a 200
+   * already received) or downloads the file, checks its hashes, hands the bytes to `onWholeFile`,
+   * and reads the metadata. The bytes are dropped when the permit is given back.
+   */
+  async #viaWholeFile(
+    file: DistFile,
+    signal: AbortSignal | undefined,
+    response?: Response,
+  ): Promise<{ outcome: MetadataOutcome; text?: Uint8Array }> {
+    let release: () => void;
+    try {
+      release = await this.#wholeFiles.acquire(signal);
+    } catch (e) {
+      await response?.body?.cancel().catch(() => {});
+      throw e;
+    }
+    try {
+      const bytes = await this.#checkedBody(file, response ?? await this.#download(file, signal));
+      if (this.#onWholeFile) {
+        try {
+          await this.#onWholeFile(file, bytes);
+        } catch {
+          // The hook is the caller's optimisation; its failure changes nothing here.
+        }
+      }
+      return await this.#fromWholeFile(file, bytes, "download");
+    } finally {
+      release();
+    }
+  }
+
+  /** GETs the whole file; the body is left for `#checkedBody` to read. */
+  async #download(file: DistFile, signal: AbortSignal | undefined): Promise<Response> {
+    if (file.size !== undefined && file.size > this.#maxDownload) {
+      throw new IndexError(
+        "too-large",
+        `Cannot read file ${
+          redactUrl(file.url)
+        }: its ${file.size} bytes are over the ${this.#maxDownload}-byte limit`,
+      );
+    }
     const { response } = await httpGet(this.#http, file.url, { signal, headers: {} });
     if (response.status !== 200) {
       await response.body?.cancel();
       throw statusError(file.url, response.status, "the file");
     }
-    return await this.#checkedBody(file, response);
+    return response;
   }
 
+  /** The whole body, at most `maxDownloadBytes` of it, checked against the page's hashes. */
   async #checkedBody(file: DistFile, response: Response): Promise<Uint8Array> {
     const bytes = await readCapped(response, this.#maxDownload, file.url, "file");
     const bad = hashMismatch(bytes, file.hashes);

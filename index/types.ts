@@ -60,7 +60,10 @@ export type ProjectFilesOutcome =
     kind: "found";
     /** Normalised project name. */
     project: string;
-    /** Files from all locations consulted, in page order (invalid file names skipped). */
+    /**
+     * Files from all locations consulted, in page order (invalid file names skipped).
+     * `SimpleIndexClient` reports a project without usable files as `not-found` instead.
+     */
     files: DistFile[];
     /** The (first) index that had the project, credentials redacted. */
     index: string;
@@ -68,10 +71,22 @@ export type ProjectFilesOutcome =
     versions?: string[];
   }
   | {
+    /**
+     * No location offers a usable file of the project: no page (404/410), or a page without
+     * (parsable) file links for it. pip treats an empty page as "no versions"; naming the
+     * locations makes the message say where the project was looked for.
+     */
     kind: "not-found";
     project: string;
-    /** Every location consulted, credentials redacted. */
+    /** Every location consulted, in order, credentials redacted. */
     indexes: string[];
+    /**
+     * Those of `indexes` that have a page for the project listing no usable files; absent when
+     * none has. Under `first-index` such a page still ends the search, as for uv: the project
+     * exists there, and taking it from a later index would open the door to dependency
+     * confusion.
+     */
+    emptyIndexes?: string[];
   }
   | {
     /** Offline and no cached page: the CLI reports it by project name. */

@@ -122,7 +122,9 @@ export class IndexProvider implements Provider {
     );
     if (outcome.kind === "not-found") {
       const where = outcome.indexes.length > 0 ? ` on ${outcome.indexes.join(", ")}` : "";
-      return { kind: "not-found", reason: `was not found${where}` };
+      const empty = outcome.emptyIndexes ?? [];
+      const why = empty.length > 0 ? ` (${empty.join(", ")} lists no usable files for it)` : "";
+      return { kind: "not-found", reason: `was not found${where}${why}` };
     }
     if (outcome.kind === "offline-miss") {
       return { kind: "not-found", reason: "is not in the offline cache" };

@@ -690,3 +690,31 @@ Deno.test("progress off a terminal: no escape codes, and -v prints a line per fi
       /Resolved 3 packages in .* · Downloaded 3 files \(.*\) in .* · 0 from cache/,
     );
   }));
+
+Deno.test("an index without PEP 658 metadata that ignores Range costs one transfer per file, not two", async () => {
+  const server = await startIndexServer({
+    projects: await servedFilesFromDir(EXAMPLES),
+    pep658: false,
+    range: false,
+  });
+  const dir = await Deno.makeTempDir({ prefix: "wheelhouse-e2e-" });
+  try {
+    const run = await wheelhouse(
+      ["download", ...common(server, dir), "-d", "wh", "example-http"],
+      dir,
+    );
+    assert.equal(run.code, 0, run.stderr);
+    const transfers = server.requests.filter((r) =>
+      /\/files\/.*\.whl$/.test(r.path) && r.status < 300
+    );
+    assert.equal(
+      transfers.length,
+      3,
+      transfers.map((r) => `${r.path} ${r.range ?? ""}`).join("\n"),
+    );
+    assert.equal((await archives(join(dir, "wh"))).length, 3);
+  } finally {
+    await server.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { type IndexServerOptions, startIndexServer } from "./index_server.ts";
-import { buildSdist, buildWheel } from "./wheel_factory.ts";
+import { buildSdist, buildWheel, sha256Hex } from "./wheel_factory.ts";
+import { parseWheelFilename } from "../pep/filename.ts";
 import { SimpleIndexClient } from "../index/simple_index_client.ts";
 import { MemoryHttpCacheStorage } from "../index/http_cache_storage.ts";
 import { IndexError } from "../index/index_error.ts";
@@ -327,4 +328,316 @@ Deno.test("pages are requested with gzip and q-valued Accept, falling back to HT
       /application\/vnd\.pypi\.simple\.v1\+json, .*text\/html;q=0\.01/,
     );
   });
+});
+
+/** A fetch over fixed routes (path → response factory); everything else is a 404. */
+function routes(
+  table: Record<string, (init: RequestInit | undefined) => Response>,
+  log: string[] = [],
+): typeof globalThis.fetch {
+  return (input, init) => {
+    const url = String(input instanceof Request ? input.url : input);
+    log.push(url);
+    const make = table[url];
+    return Promise.resolve(make ? make(init) : new Response("missing", { status: 404 }));
+  };
+}
+
+function html(body: string): () => Response {
+  return () => new Response(body, { headers: { "content-type": "text/html" } });
+}
+
+/** Whole-file hand-overs seen by `onWholeFile`: file name and sha256 of the bytes. */
+function recordWholeFiles(): {
+  seen: { filename: string; sha256: string }[];
+  onWholeFile: (file: DistFile, bytes: Uint8Array) => Promise<void>;
+} {
+  const seen: { filename: string; sha256: string }[] = [];
+  return {
+    seen,
+    onWholeFile: async (file, bytes) => {
+      seen.push({ filename: file.filename, sha256: await sha256Hex(bytes) });
+    },
+  };
+}
+
+Deno.test("metadata() hands a wheel read whole from a server that ignores Range to onWholeFile", async () => {
+  await withServer({ projects: [bigWheel], pep658: false, range: false }, async (s) => {
+    const { seen, onWholeFile } = recordWholeFiles();
+    const client = new SimpleIndexClient({ indexes: [s.indexUrl], onWholeFile });
+    const file = found(await client.projectFiles("big"))[0]!;
+    const [m] = await Promise.all([client.metadata(file), client.metadata(file)]);
+    assert.equal(m.kind === "found" && m.via, "download");
+    assert.deepEqual(seen, [{ filename: bigWheel.filename, sha256: bigWheel.sha256 }]);
+    // One request for the file: the 200 answer to the range request is the download.
+    assert.equal(s.requests.filter((r) => r.path.startsWith("/files/")).length, 1);
+  });
+});
+
+Deno.test("metadata() hands sdists and wheels read without range requests to onWholeFile", async () => {
+  await withServer({ projects: [demoSdist, bigWheel], pep658: false }, async (s) => {
+    const { seen, onWholeFile } = recordWholeFiles();
+    const client = new SimpleIndexClient({
+      indexes: [s.indexUrl],
+      rangeRequests: false,
+      onWholeFile,
+    });
+    const sdist = await client.metadata(found(await client.projectFiles("demo-pkg"))[0]!);
+    assert.equal(sdist.kind === "found" && sdist.via, "sdist-pkg-info");
+    const wheel = await client.metadata(found(await client.projectFiles("big"))[0]!);
+    assert.equal(wheel.kind === "found" && wheel.via, "download");
+    assert.deepEqual(seen, [
+      { filename: demoSdist.filename, sha256: demoSdist.sha256 },
+      { filename: bigWheel.filename, sha256: bigWheel.sha256 },
+    ]);
+  });
+});
+
+Deno.test("onWholeFile is not called for PEP 658 or range reads, nor with mismatching bytes", async () => {
+  const { seen, onWholeFile } = recordWholeFiles();
+  await withServer({ projects: [demoWheel] }, async (s) => {
+    const client = new SimpleIndexClient({ indexes: [s.indexUrl], onWholeFile });
+    const m = await client.metadata(found(await client.projectFiles("demo-pkg"))[0]!);
+    assert.equal(m.kind === "found" && m.via, "pep658");
+  });
+  await withServer({ projects: [bigWheel], pep658: false }, async (s) => {
+    const client = new SimpleIndexClient({ indexes: [s.indexUrl], onWholeFile });
+    const m = await client.metadata(found(await client.projectFiles("big"))[0]!);
+    assert.equal(m.kind === "found" && m.via, "range");
+  });
+  await withServer({ projects: [bigWheel, demoSdist], pep658: false, range: false }, async (s) => {
+    const client = new SimpleIndexClient({ indexes: [s.indexUrl], onWholeFile });
+    const lying = (f: DistFile): DistFile => ({ ...f, hashes: { sha256: "00".repeat(32) } });
+    for (const project of ["big", "demo-pkg"]) {
+      const file = lying(found(await client.projectFiles(project))[0]!);
+      await assert.rejects(
+        client.metadata(file),
+        (e: unknown) => e instanceof IndexError && e.code === "hash-mismatch",
+      );
+    }
+  });
+  assert.deepEqual(seen, []);
+});
+
+Deno.test("a failing onWholeFile does not change the metadata result", async () => {
+  await withServer({ projects: [bigWheel, demoSdist], pep658: false, range: false }, async (s) => {
+    let calls = 0;
+    const client = new SimpleIndexClient({
+      indexes: [s.indexUrl],
+      onWholeFile: (file) => {
+        calls++;
+        if (file.parsed.kind === "wheel") return Promise.reject(new Error("disk full"));
+        throw new Error("synchronous failure");
+      },
+    });
+    const wheel = await client.metadata(found(await client.projectFiles("big"))[0]!);
+    assert.equal(wheel.kind === "found" && wheel.metadata.requiresDist[0]?.name, "six");
+    const sdist = await client.metadata(found(await client.projectFiles("demo-pkg"))[0]!);
+    assert.equal(sdist.kind === "found" && sdist.via, "sdist-pkg-info");
+    assert.equal(calls, 2);
+  });
+});
+
+Deno.test("at most maxConcurrentWholeFiles whole files are held at once (default 4)", async () => {
+  const wheels = await Promise.all(
+    Array.from({ length: 16 }, (_, i) => buildWheel({ name: `w${i}`, version: "1.0" })),
+  );
+  for (const limit of [undefined, 2]) {
+    let held = 0;
+    let most = 0;
+    const table: Record<string, () => Response> = {};
+    for (const w of wheels) {
+      table[`https://i.example/files/${w.filename}`] = () => {
+        let sent = false;
+        // Counted from the first read of the body (highWaterMark 0: nothing is read before).
+        const body = new ReadableStream<Uint8Array>({
+          pull(controller) {
+            if (sent) return controller.close();
+            sent = true;
+            most = Math.max(most, ++held);
+            controller.enqueue(w.bytes);
+          },
+        }, { highWaterMark: 0 });
+        return new Response(body, { status: 200 }); // Range ignored.
+      };
+    }
+    const client = new SimpleIndexClient({
+      indexes: ["https://i.example/simple/"],
+      fetch: routes(table),
+      ...(limit === undefined ? {} : { maxConcurrentWholeFiles: limit }),
+      onWholeFile: async () => {
+        await new Promise((r) => setTimeout(r, 5));
+        held--; // Released right after: the bytes are not needed beyond the metadata.
+      },
+    });
+    const files: DistFile[] = wheels.map((w) => ({
+      filename: w.filename,
+      url: `https://i.example/files/${w.filename}`,
+      hashes: { sha256: w.sha256 },
+      yanked: false,
+      coreMetadata: false,
+      index: "https://i.example/simple/",
+      parsed: parseWheelFilename(w.filename),
+    }));
+    const out = await Promise.all(files.map((f) => client.metadata(f)));
+    assert.ok(out.every((m) => m.kind === "found" && m.via === "download"));
+    assert.equal(most, limit ?? 4);
+  }
+});
+
+Deno.test("a 200 answer to a range request is read up to maxDownloadBytes only", async () => {
+  let pulled = 0;
+  const chunk = new Uint8Array(64 * 1024);
+  const { seen, onWholeFile } = recordWholeFiles();
+  const url = `https://i.example/files/${bigWheel.filename}`;
+  const client = new SimpleIndexClient({
+    indexes: ["https://i.example/simple/"],
+    maxDownloadBytes: 256 * 1024,
+    onWholeFile,
+    fetch: routes({
+      // An endless body without Content-Length, whatever the Range header says.
+      [url]: () =>
+        new Response(
+          new ReadableStream<Uint8Array>({
+            pull(controller) {
+              pulled += chunk.length;
+              controller.enqueue(chunk);
+            },
+          }, { highWaterMark: 0 }),
+        ),
+    }),
+  });
+  const file: DistFile = {
+    filename: bigWheel.filename,
+    url,
+    hashes: {},
+    yanked: false,
+    coreMetadata: false,
+    index: "https://i.example/simple/",
+    parsed: parseWheelFilename(bigWheel.filename),
+  };
+  await assert.rejects(
+    client.metadata(file),
+    (e: unknown) => e instanceof IndexError && e.code === "too-large",
+  );
+  assert.ok(pulled <= 256 * 1024 + chunk.length, `${pulled} bytes read`);
+  // A size on the page above the cap fails before the file is asked for.
+  const log: string[] = [];
+  const sized = new SimpleIndexClient({
+    indexes: ["https://i.example/simple/"],
+    maxDownloadBytes: 1024,
+    rangeRequests: false,
+    fetch: routes({}, log),
+  });
+  await assert.rejects(
+    sized.metadata({ ...file, size: 4096 }),
+    (e: unknown) => e instanceof IndexError && e.code === "too-large",
+  );
+  assert.deepEqual(log, []);
+  assert.deepEqual(seen, []);
+});
+
+Deno.test("an empty project page on the only index is not-found naming that index", async () => {
+  for (
+    const [format, page] of [
+      ["html", html("<!DOCTYPE html><html><body><h1>Links for requests</h1></body></html>")],
+      ["html without parsable links", html('<a href="/f/setup.py">setup.py</a>')],
+      ["json", () =>
+        new Response(
+          JSON.stringify({ meta: { "api-version": "1.1" }, name: "requests", files: [] }),
+          { headers: { "content-type": "application/vnd.pypi.simple.v1+json" } },
+        )],
+    ] as const
+  ) {
+    const client = new SimpleIndexClient({
+      indexes: ["https://u:pw@mirror.example/simple/"],
+      fetch: routes({ "https://mirror.example/simple/requests/": page }),
+    });
+    assert.deepEqual(await client.projectFiles("Requests"), {
+      kind: "not-found",
+      project: "requests",
+      indexes: ["https://u:****@mirror.example/simple/"],
+      emptyIndexes: ["https://u:****@mirror.example/simple/"],
+    }, format);
+  }
+});
+
+Deno.test("first-index stops at an empty page on the first index; best-match looks further", async () => {
+  await withServer({ projects: [demoWheel] }, async (second) => {
+    const log: string[] = [];
+    const first = "https://internal.example/simple/";
+    const emptyFirst = routes({ [`${first}demo-pkg/`]: html("<html></html>") }, log);
+    // The project exists on the first index: a public one must not supply it.
+    const strict = new SimpleIndexClient({
+      indexes: [first, second.indexUrl],
+      fetch: (input, init) =>
+        String(input).startsWith(first) ? emptyFirst(input, init) : fetch(input, init),
+    });
+    assert.deepEqual(await strict.projectFiles("demo-pkg"), {
+      kind: "not-found",
+      project: "demo-pkg",
+      indexes: [first],
+      emptyIndexes: [first],
+    });
+    assert.equal(second.requests.length, 0);
+    // Absent from the first index (404): the second one is asked and named.
+    const absent = await strict.projectFiles("absent");
+    assert.deepEqual(absent, {
+      kind: "not-found",
+      project: "absent",
+      indexes: [first, second.indexUrl],
+    });
+    const loose = new SimpleIndexClient({
+      indexes: [first, second.indexUrl],
+      strategy: "unsafe-best-match",
+      fetch: (input, init) =>
+        String(input).startsWith(first) ? emptyFirst(input, init) : fetch(input, init),
+    });
+    const out = await loose.projectFiles("demo-pkg");
+    assert.equal(out.kind === "found" && out.index, second.indexUrl);
+    assert.deepEqual(found(out).map((f) => f.filename), [demoWheel.filename]);
+  });
+});
+
+Deno.test("a 401 or 403 says where credentials go, naming the host's variables, never the secret", async () => {
+  for (const status of [401, 403]) {
+    const client = new SimpleIndexClient({
+      indexes: ["https://me:t0ps3cret@pkgs.example-1.com:8443/org/simple/"],
+      fetch: () => Promise.resolve(new Response("no", { status })),
+    });
+    await assert.rejects(client.projectFiles("private-pkg"), (e: unknown) => {
+      assert.ok(e instanceof IndexError && e.code === "http-status" && e.status === status);
+      assert.ok(
+        e.message.includes(
+          "add them to the URL, to ~/.netrc, or set WHEELHOUSE_INDEX_PKGS_EXAMPLE_1_COM_USERNAME " +
+            "and WHEELHOUSE_INDEX_PKGS_EXAMPLE_1_COM_PASSWORD",
+        ),
+        e.message,
+      );
+      assert.ok(e.message.includes("pkgs.example-1.com:8443/org/simple/private-pkg/"), e.message);
+      assert.ok(!e.message.includes("t0ps3cret"), e.message);
+      return true;
+    });
+  }
+  // The real server's 401, for the metadata file too.
+  await withServer(
+    { projects: [demoWheel], basicAuth: { username: "a", password: "b" } },
+    async (s) => {
+      const client = new SimpleIndexClient({ indexes: [s.indexUrl] });
+      await assert.rejects(
+        client.projectFiles("demo-pkg"),
+        /401 \(credentials missing or rejected: .*WHEELHOUSE_INDEX_127_0_0_1_PASSWORD\)/,
+      );
+      const file: DistFile = {
+        filename: demoWheel.filename,
+        url: `${s.url}files/${demoWheel.filename}`,
+        hashes: {},
+        yanked: false,
+        coreMetadata: { hashes: {} },
+        index: s.indexUrl,
+        parsed: parseWheelFilename(demoWheel.filename),
+      };
+      await assert.rejects(client.metadata(file), /WHEELHOUSE_INDEX_127_0_0_1_USERNAME/);
+    },
+  );
 });
