@@ -115,3 +115,83 @@ export function hostTarget(facts: HostFacts, pythonVersion?: string): Target {
       : {}),
   });
 }
+
+/** What decides which Python `python3` is here; a change means the host must be examined again. */
+export async function hostFingerprint(
+  env: (name: string) => string | undefined,
+  cwd: string,
+): Promise<string> {
+  const parts: string[] = [];
+  for (const name of ["PATH", "VIRTUAL_ENV", "CONDA_PREFIX", "PYENV_VERSION", "PYENV_ROOT"]) {
+    parts.push(`${name}=${env(name) ?? ""}`);
+  }
+  // The python3 that PATH finds, and when it changed (an upgrade in place).
+  const sep = Deno.build.os === "windows" ? ";" : ":";
+  for (const dir of (env("PATH") ?? "").split(sep)) {
+    if (dir === "") continue;
+    const st = await Deno.stat(`${dir}/python3`).catch(() => undefined);
+    if (st?.isFile) {
+      parts.push(`python3=${dir}/python3@${st.mtime?.getTime() ?? 0}`);
+      break;
+    }
+  }
+  // pyenv picks the version from .python-version files up the tree, then its global file.
+  const versionFiles: string[] = [];
+  for (let dir = cwd;;) {
+    versionFiles.push(`${dir}/.python-version`);
+    const parent = dir.replace(/[\\/][^\\/]*$/, "");
+    if (parent === dir || parent === "") break;
+    dir = parent;
+  }
+  const home = env("HOME");
+  versionFiles.push(`${env("PYENV_ROOT") ?? `${home ?? ""}/.pyenv`}/version`);
+  for (const file of versionFiles) {
+    const text = await Deno.readTextFile(file).catch(() => undefined);
+    if (text !== undefined) parts.push(`${file}=${text.trim()}`);
+  }
+  return parts.join("\n");
+}
+
+/** Options of {@linkcode detectHostCached}. */
+export interface HostCacheOptions {
+  /** The JSON file that keeps the last answer. */
+  file: string;
+  env: (name: string) => string | undefined;
+  cwd: string;
+  now: () => number;
+  /** How long an answer stays good; default one day. */
+  maxAgeMs?: number;
+  detect: () => Promise<HostFacts>;
+}
+
+/**
+ * The host's facts, from a small cache when nothing that decides them has changed: starting
+ * Python to ask its version costs about 0.4 s (more behind pyenv's shims), a large share of a
+ * run that has nothing to download.
+ */
+export async function detectHostCached(options: HostCacheOptions): Promise<HostFacts> {
+  const fingerprint = await hostFingerprint(options.env, options.cwd);
+  const maxAge = options.maxAgeMs ?? 24 * 60 * 60 * 1000;
+  try {
+    const cached = JSON.parse(await Deno.readTextFile(options.file)) as {
+      fingerprint?: string;
+      at?: number;
+      facts?: HostFacts;
+    };
+    if (
+      cached.fingerprint === fingerprint && typeof cached.at === "number" &&
+      options.now() - cached.at < maxAge && cached.facts !== undefined
+    ) {
+      return cached.facts;
+    }
+  } catch { /* absent or unreadable: examine the host */ }
+  const facts = await options.detect();
+  try {
+    const dir = options.file.replace(/[\\/][^\\/]*$/, "");
+    await Deno.mkdir(dir, { recursive: true });
+    const temp = `${options.file}.${crypto.randomUUID().slice(0, 8)}.tmp`;
+    await Deno.writeTextFile(temp, JSON.stringify({ fingerprint, at: options.now(), facts }));
+    await Deno.rename(temp, options.file);
+  } catch { /* a cache that cannot be written only costs time */ }
+  return facts;
+}

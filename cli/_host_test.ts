@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { detectHost, FALLBACK_PYTHON, hostPreset, hostTarget, type RunCommand } from "./_host.ts";
+import {
+  detectHost,
+  detectHostCached,
+  FALLBACK_PYTHON,
+  hostPreset,
+  hostTarget,
+  type RunCommand,
+} from "./_host.ts";
 
 function fakeRun(answers: Record<string, string>): RunCommand {
   return (cmd, args) => Promise.resolve(answers[`${cmd} ${args[0]}`]);
@@ -58,4 +65,47 @@ Deno.test("detectHost() does not start Python when told the run names its versio
   assert.deepEqual(asked, ["getconf GNU_LIBC_VERSION"]);
   assert.equal(facts.pythonFullVersion, undefined);
   assert.deepEqual(facts.glibc, [2, 35]);
+});
+
+Deno.test("detectHostCached() asks the host once, again when what decides Python changes or a day passes", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    let detections = 0;
+    const facts = {
+      os: "linux",
+      arch: "x86_64",
+      glibc: [2, 36] as [number, number],
+      musl: false,
+      macosVersion: undefined,
+      pythonFullVersion: "3.12.1",
+    };
+    const env: Record<string, string> = { PATH: "/nowhere", HOME: dir };
+    let now = 1_000_000;
+    const options = {
+      file: `${dir}/cache/host-v1.json`,
+      env: (k: string) => env[k],
+      cwd: dir,
+      now: () => now,
+      detect: () => {
+        detections++;
+        return Promise.resolve(facts);
+      },
+    };
+    assert.equal((await detectHostCached(options)).pythonFullVersion, "3.12.1");
+    assert.equal((await detectHostCached(options)).pythonFullVersion, "3.12.1");
+    assert.equal(detections, 1);
+    env["PYENV_VERSION"] = "3.11.9";
+    await detectHostCached(options);
+    assert.equal(detections, 2, "a different PYENV_VERSION is another Python");
+    await Deno.writeTextFile(`${dir}/.python-version`, "3.13\n");
+    await detectHostCached(options);
+    assert.equal(detections, 3, "a .python-version file in the folder is another Python");
+    await detectHostCached(options);
+    assert.equal(detections, 3);
+    now += 25 * 60 * 60 * 1000;
+    await detectHostCached(options);
+    assert.equal(detections, 4, "answers expire after a day");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -6,9 +6,7 @@ import type { DistFile } from "../index/types.ts";
 import { redactUrl } from "../fetcher/redact.ts";
 import { WheelhouseStore } from "../cache/wheelhouse_store.ts";
 import { parsePylock } from "../pep/pylock.ts";
-import type { Target } from "../pep/tags.ts";
 import { parseUvLock } from "../pep/uv_lock.ts";
-import type { CliIo } from "./io.ts";
 import { type Inputs, readTextOrFail } from "./_inputs.ts";
 import { InputError, ReportedFailure } from "./_errors.ts";
 import {
@@ -19,22 +17,18 @@ import {
   type WantedFile,
 } from "./_lock_plan.ts";
 import type { TargetPins } from "./_outputs.ts";
-import type { Session } from "./download.ts";
+import type { deliver, indexClientOf, readNetrc, Session, targetsOf } from "./download.ts";
 import { plural } from "./_format.ts";
 
-/** The pieces of the download command a lock-file download reuses. */
+/**
+ * The pieces of the download command a lock-file download reuses (passed in rather than imported,
+ * so the two modules do not import each other at run time).
+ */
 export interface LockDownloadParts {
-  targetsOf(s: Session): Promise<Target[]>;
-  indexClientOf(s: Session, inputs: Inputs, netrc: string | undefined): SimpleIndexClient;
-  readNetrc(io: CliIo, read: (p: string) => Promise<string>): Promise<string | undefined>;
-  deliver(
-    s: Session,
-    targets: readonly Target[],
-    pins: TargetPins,
-    wanted: WantedFile[],
-    headersFor: (url: string) => Record<string, string>,
-    findMirror: (f: WantedFile) => Promise<string | undefined>,
-  ): Promise<number>;
+  targetsOf: typeof targetsOf;
+  indexClientOf: typeof indexClientOf;
+  readNetrc: typeof readNetrc;
+  deliver: typeof deliver;
 }
 
 /**

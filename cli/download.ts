@@ -23,7 +23,7 @@ import { resolveTargets } from "../resolver/resolve.ts";
 import { type Provider, ResolutionError, type ResolveEvent } from "../resolver/types.ts";
 import type { CliIo } from "./io.ts";
 import { type DownloadOptions, parseDownloadArgs } from "./_options.ts";
-import { detectHost, type HostFacts } from "./_host.ts";
+import { detectHost, detectHostCached, type HostFacts } from "./_host.ts";
 import { buildTargets } from "./_targets.ts";
 import { gatherInputs, type Inputs } from "./_inputs.ts";
 import { InputError, ReportedFailure } from "./_errors.ts";
@@ -243,7 +243,15 @@ export async function targetsOf(s: Session): Promise<Target[]> {
       macosVersion: undefined,
       pythonFullVersion: undefined,
     }
-    : await s.deps.detectHost(undefined, undefined, { python: !pythonGiven });
+    : pythonGiven
+    ? await s.deps.detectHost(undefined, undefined, { python: false })
+    : await detectHostCached({
+      file: join(s.store.root, "host-v1.json"),
+      env: s.io.env,
+      cwd: s.io.cwd,
+      now: s.io.now,
+      detect: () => s.deps.detectHost(),
+    });
   const macos = s.io.env("MACOSX_DEPLOYMENT_TARGET");
   return buildTargets({ ...o, macosVersion: macos === "" ? undefined : macos }, host);
 }

@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type IndexServer, servedFilesFromDir, startIndexServer } from "./index_server.ts";
+import { havePip, runPython } from "./_python.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const EXAMPLES = join(ROOT, "examples", "index");
@@ -29,27 +30,8 @@ async function wheelhouse(
   return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
 }
 
-async function python(args: string[], cwd: string): Promise<Run | undefined> {
-  try {
-    const out = await new Deno.Command("python3", {
-      args,
-      cwd,
-      env: { PIP_CONFIG_FILE: "/dev/null", PIP_DISABLE_PIP_VERSION_CHECK: "1", PIP_NO_INPUT: "1" },
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    return {
-      code: out.code,
-      stdout: decoder.decode(out.stdout),
-      stderr: decoder.decode(out.stderr),
-    };
-  } catch {
-    return undefined;
-  }
-}
-
-const HAVE_PIP = (await python(["-m", "pip", "--version"], "."))?.code === 0;
-if (!HAVE_PIP) console.warn("SKIPPING pip end-to-end checks: python3 -m pip is not available");
+const python = (args: string[], cwd: string) => runPython(args, cwd);
+const HAVE_PIP = await havePip("pip end-to-end checks");
 
 async function withServer(fn: (server: IndexServer, dir: string) => Promise<void>): Promise<void> {
   const server = await startIndexServer({ projects: await servedFilesFromDir(EXAMPLES) });
@@ -375,13 +357,12 @@ async function pylockPip(work: string): Promise<string | undefined> {
   const venv = join(work, "venv");
   if ((await python(["-m", "venv", venv], work))?.code !== 0) return undefined;
   const bin = join(venv, "bin", "python");
-  const install = await new Deno.Command(bin, {
-    args: ["-m", "pip", "install", "-q", "--no-index", best.path],
-    env: { PIP_CONFIG_FILE: "/dev/null" },
-    stdout: "null",
-    stderr: "null",
-  }).output();
-  return install.success ? bin : undefined;
+  const install = await runPython(
+    ["-m", "pip", "install", "-q", "--no-index", best.path],
+    work,
+    bin,
+  );
+  return install?.code === 0 ? bin : undefined;
 }
 
 Deno.test({
@@ -416,8 +397,8 @@ Deno.test({
       assert.match(lock, /lock-version = "1\.0"/);
       assert.match(lock, /path = "\.\/example_http-2\.1\.0-py3-none-any\.whl"/);
       await server.close();
-      const out = await new Deno.Command(interpreter, {
-        args: [
+      const out = await runPython(
+        [
           "-m",
           "pip",
           "install",
@@ -429,12 +410,10 @@ Deno.test({
           "-r",
           "wh/pylock.toml",
         ],
-        cwd: dir,
-        env: { PIP_CONFIG_FILE: "/dev/null", PIP_DISABLE_PIP_VERSION_CHECK: "1" },
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      assert.ok(out.success, decoder.decode(out.stderr));
+        dir,
+        interpreter,
+      );
+      assert.equal(out?.code, 0, out?.stderr);
       const installed = [...Deno.readDirSync(join(dir, "site"))].map((e) => e.name);
       // This machine is Linux x86_64: the Windows-only dependency must not be installed.
       assert.ok(

@@ -6,23 +6,9 @@ import { LocalDirStore } from "../cache/local_dir_store.ts";
 import { WheelhouseStore } from "../cache/wheelhouse_store.ts";
 import { HttpFetchStrategy } from "../fetcher/http_fetch_strategy.ts";
 import { buildSdist, buildWheel } from "./wheel_factory.ts";
+import { havePip } from "./_python.ts";
 
-async function hasPip(): Promise<boolean> {
-  try {
-    const out = await new Deno.Command("python3", {
-      args: ["-m", "pip", "--version"],
-      stdout: "null",
-      stderr: "null",
-    })
-      .output();
-    return out.success;
-  } catch {
-    return false;
-  }
-}
-
-const pip = await hasPip();
-if (!pip) console.warn("python3 with pip not found: skipping the pip end-to-end wheelhouse test");
+const pip = await havePip("the pip end-to-end wheelhouse test");
 
 async function pipDownload(args: string[], dest: string): Promise<string[]> {
   const out = await new Deno.Command("python3", {

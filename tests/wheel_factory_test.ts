@@ -1,28 +1,11 @@
 import assert from "node:assert/strict";
 import { unzipSync } from "fflate";
 import { buildSdist, buildWheel, ustar } from "./wheel_factory.ts";
+import { havePip } from "./_python.ts";
 
 const decoder = new TextDecoder();
 
-async function hasPython(): Promise<boolean> {
-  try {
-    const out = await new Deno.Command("python3", {
-      args: ["-m", "pip", "--version"],
-      stdout: "null",
-      stderr: "null",
-    })
-      .output();
-    return out.success;
-  } catch {
-    return false;
-  }
-}
-const python = await hasPython();
-if (!python) {
-  console.warn(
-    "WARNING: python3 with pip not found; skipping real-pip checks of the wheel factory",
-  );
-}
+const python = await havePip("real-pip checks of the wheel factory");
 
 Deno.test("buildWheel() writes METADATA, WHEEL and a RECORD that lists every file", async () => {
   const w = await buildWheel({
