@@ -469,8 +469,12 @@ Deno.test("download --lock with pip's pylock: sdist, version-less archive and bu
 // pip installs the result
 
 /** The `major.minor` of python3 when it has pip, else undefined. */
-// The install check runs where this machine's pip can install the Linux x86_64 wheels.
-const pipVersion = await havePip("the pip install check") ? "present" : undefined;
+// The install check runs where this machine's pip can install the Linux x86_64 wheels; the
+// lock is downloaded for this machine's Python version.
+const pipVersion = await havePip("the pip install check")
+  ? (await runPython(["-c", "import sys; print('%d.%d' % sys.version_info[:2])"], "."))?.stdout
+    .trim()
+  : undefined;
 
 Deno.test({
   name: "pip install --no-index --find-links installs a lock download for this machine",
