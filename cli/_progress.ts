@@ -69,13 +69,11 @@ export class TerminalProgress implements Reporter {
 
   /** A transfer ended. */
   done(id: string, info: { result?: FetchResult; error?: FetchError }): void {
-    const t = this.#transfers.get(id);
     this.#transfers.delete(id);
+    // A failed or cancelled transfer is not "done": the count stays honest on Ctrl-C.
     if (info.result) {
       this.#filesDone++;
       this.#bytesDone += info.result.size;
-    } else if (t) {
-      this.#filesDone++;
     }
     this.#draw(true);
   }

@@ -341,6 +341,9 @@ async function fromRequirements(s: Session): Promise<number> {
   const speculate = !options.dryRun && !options.offline && !s.hashesRequired &&
     options.uvCacheDir === undefined;
   let resolution;
+  // On a terminal, say what is happening while the resolver works (cleared when it is done).
+  const status = ui.progress ? (text: string) => io.stderr.write(`\r\x1b[2K${text}`) : undefined;
+  status?.(`Resolving for ${plural(targets.length, "target")}…`);
   try {
     resolution = await resolveTargets(inputs.requirements, targets, {
       provider,
@@ -363,6 +366,7 @@ async function fromRequirements(s: Session): Promise<number> {
       ...(io.signal !== undefined ? { signal: io.signal } : {}),
     });
   } catch (e) {
+    status?.("");
     await settleEarly(s, new Set());
     if (e instanceof ResolutionError && options.offline && provider.misses.size > 0) {
       throw new ReportedFailure(
@@ -374,6 +378,7 @@ async function fromRequirements(s: Session): Promise<number> {
     }
     throw e;
   }
+  status?.("");
   const resolveMs = io.now() - t0;
   const pins: TargetPins = new Map();
   for (const r of resolution.resolutions) {
