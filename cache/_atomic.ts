@@ -27,6 +27,11 @@ export interface AtomicOptions {
   random: () => number;
   /** Renames tried before giving up. */
   renameAttempts?: number;
+  /**
+   * Flush the data to disk before the rename (default true). Off only for advisory files whose
+   * loss or damage after a crash is detected and harmless (the cache's side-cars).
+   */
+  sync?: boolean;
 }
 
 export function tempName(target: string, random: () => number): string {
@@ -117,7 +122,7 @@ export async function writeTemp(
         size += chunk.length;
         await file.write(chunk);
       }
-      await file.sync();
+      if (options.sync ?? true) await file.sync();
     } finally {
       await file.close();
     }

@@ -379,10 +379,12 @@ export class LocalDirStore implements CacheStore {
       try {
         // Side-car first: a crash between the two leaves an orphan side-car (pruned), never an
         // entry that points at nothing. Writing it also creates the shard directory.
+        // The side-car is advisory (an entry without a readable one is still valid, and its
+        // mtime check only ever leads to re-hashing), so it is not flushed: one fsync less per file.
         await writeAtomic(
           `${path}.json`,
           new TextEncoder().encode(JSON.stringify(entry)),
-          this.#atomic(),
+          { ...this.#atomic(), sync: false },
         );
         await renameWithRetry(
           staged,
