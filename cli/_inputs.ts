@@ -159,6 +159,13 @@ export async function gatherInputs(
       "--extra and --group need a project: pass --project DIR or -r pyproject.toml",
     );
   }
+  // pip: a constraint limits versions; it cannot ask for extras or name a file.
+  const bad = inputs.constraints.filter((c) => c.extras.length > 0 || c.url !== undefined);
+  if (bad.length > 0) {
+    throw new InputError(
+      `Constraints cannot have extras or URLs: ${bad.map((c) => c.toString()).join(", ")}`,
+    );
+  }
   return inputs;
 }
 
