@@ -2,18 +2,19 @@
 // serving the example index's real archives, with real pip as the consumer of the output.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type IndexServer, servedFilesFromDir, startIndexServer } from "./index_server.ts";
+import {
+  type IndexServer,
+  type IndexServerOptions,
+  servedFilesFromDir,
+  startIndexServer,
+} from "./index_server.ts";
 import { havePip, runPython } from "./_python.ts";
+import { pipInstallOfflineArgs, type Run } from "./_e2e_helpers.ts";
+import { sha256Hex } from "./wheel_factory.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const EXAMPLES = join(ROOT, "examples", "index");
 const decoder = new TextDecoder();
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 async function wheelhouse(
   args: string[],
@@ -33,8 +34,15 @@ async function wheelhouse(
 const python = (args: string[], cwd: string) => runPython(args, cwd);
 const HAVE_PIP = await havePip("pip end-to-end checks");
 
-async function withServer(fn: (server: IndexServer, dir: string) => Promise<void>): Promise<void> {
-  const server = await startIndexServer({ projects: await servedFilesFromDir(EXAMPLES) });
+/** Serves the example index (with `options`) and gives a temp folder; both go away after `fn`. */
+async function withServer(
+  fn: (server: IndexServer, dir: string) => Promise<void>,
+  options: Omit<IndexServerOptions, "projects"> = {},
+): Promise<void> {
+  const server = await startIndexServer({
+    projects: await servedFilesFromDir(EXAMPLES),
+    ...options,
+  });
   const dir = await Deno.makeTempDir({ prefix: "wheelhouse-e2e-" });
   try {
     await fn(server, dir);
@@ -56,23 +64,30 @@ function common(server: IndexServer, dir: string): string[] {
   return ["--index-url", server.indexUrl, "--cache-dir", join(dir, "cache"), "--progress", "off"];
 }
 
+/** `wheelhouse download` in `dir` against `server`'s index, with `dir`'s cache and no progress. */
+function download(server: IndexServer, dir: string, args: string[]): Promise<Run> {
+  return wheelhouse(["download", ...common(server, dir), ...args], dir);
+}
+
+/** One `--python-version` per Python, then one `--python-platform` per platform. */
+function targetArgs(pythons: string[], platforms: string[] = []): string[] {
+  return [
+    ...pythons.flatMap((v) => ["--python-version", v]),
+    ...platforms.flatMap((p) => ["--python-platform", p]),
+  ];
+}
+
 Deno.test({
   name: "download for the host yields the same files as pip download from the same index",
   ignore: !HAVE_PIP,
   fn: () =>
     withServer(async (server, dir) => {
-      const ours = await wheelhouse(
-        [
-          "download",
-          ...common(server, dir),
-          "-d",
-          "ours",
-          "example-app[fast]",
-          "--python-version",
-          "3.11",
-        ],
-        dir,
-      );
+      const ours = await download(server, dir, [
+        "-d",
+        "ours",
+        "example-app[fast]",
+        ...targetArgs(["3.11"]),
+      ]);
       assert.equal(ours.code, 0, ours.stderr);
       const pip = await python([
         "-m",
@@ -95,47 +110,30 @@ Deno.test({
   ignore: !HAVE_PIP,
   fn: () =>
     withServer(async (server, dir) => {
-      const run = await wheelhouse(
-        ["download", ...common(server, dir), "-d", "wh", "example-app", "example-legacy==0.9"],
-        dir,
-      );
+      const run = await download(server, dir, ["-d", "wh", "example-app", "example-legacy==0.9"]);
       assert.equal(run.code, 0, run.stderr);
       const req = await Deno.readTextFile(join(dir, "wh", "requirements.txt"));
       assert.match(req, /example-app==1\.1\.0 \\\n {4}--hash=sha256:[0-9a-f]{64}/);
       await server.close(); // the network is gone: only the folder remains
-      const install = await python([
-        "-m",
-        "pip",
-        "install",
-        "--no-index",
-        "--no-build-isolation",
-        "--find-links",
-        "wh",
-        "--target",
-        "site",
-        "--only-binary",
-        ":all:",
-        "example-app",
-      ], dir);
+      const install = await python(
+        pipInstallOfflineArgs("wh", "site", [
+          "--no-build-isolation",
+          "--only-binary",
+          ":all:",
+          "example-app",
+        ]),
+        dir,
+      );
       assert.equal(install?.code, 0, install?.stderr);
       // The hash-pinned requirements (without the sdist, which would need a build backend).
       const pinned = req.split(/\n(?=\S)/).filter((b) => !b.startsWith("example-legacy")).join(
         "\n",
       );
       await Deno.writeTextFile(join(dir, "pinned.txt"), pinned);
-      const hashed = await python([
-        "-m",
-        "pip",
-        "install",
-        "--no-index",
-        "--find-links",
-        "wh",
-        "--target",
-        "site2",
-        "--require-hashes",
-        "-r",
-        "pinned.txt",
-      ], dir);
+      const hashed = await python(
+        pipInstallOfflineArgs("wh", "site2", ["--require-hashes", "-r", "pinned.txt"]),
+        dir,
+      );
       assert.equal(hashed?.code, 0, hashed?.stderr);
       const installed = [...Deno.readDirSync(join(dir, "site2"))].map((e) => e.name);
       assert.ok(
@@ -147,25 +145,18 @@ Deno.test({
 
 Deno.test("one run for two Pythons and three platforms yields exactly each target's files", () =>
   withServer(async (server, dir) => {
-    const run = await wheelhouse([
-      "download",
-      ...common(server, dir),
+    const run = await download(server, dir, [
       "-d",
       "wh",
       "example-app[fast]",
-      "--python-version",
-      "3.11",
-      "--python-version",
-      "3.13",
-      "--python-platform",
-      "x86_64-manylinux_2_28",
-      "--python-platform",
-      "aarch64-apple-darwin",
-      "--python-platform",
-      "x86_64-pc-windows-msvc",
+      ...targetArgs(["3.11", "3.13"], [
+        "x86_64-manylinux_2_28",
+        "aarch64-apple-darwin",
+        "x86_64-pc-windows-msvc",
+      ]),
       "--report",
       "report.json",
-    ], dir);
+    ]);
     assert.equal(run.code, 0, run.stderr);
     const files = await archives(join(dir, "wh"));
     const speedups = files.filter((f) => f.startsWith("example_speedups"));
@@ -202,23 +193,14 @@ Deno.test("one run for two Pythons and three platforms yields exactly each targe
 
 Deno.test("an offline run succeeds from the cache and, with an empty cache, names what is missing", () =>
   withServer(async (server, dir) => {
-    const first = await wheelhouse(
-      ["download", ...common(server, dir), "-d", "a", "example-app"],
-      dir,
-    );
+    const first = await download(server, dir, ["-d", "a", "example-app"]);
     assert.equal(first.code, 0, first.stderr);
     await server.close();
-    const offline = await wheelhouse(
-      ["download", ...common(server, dir), "--offline", "-d", "b", "example-app"],
-      dir,
-    );
+    const offline = await download(server, dir, ["--offline", "-d", "b", "example-app"]);
     assert.equal(offline.code, 0, offline.stderr);
     assert.deepEqual(await archives(join(dir, "b")), await archives(join(dir, "a")));
     await Deno.remove(join(dir, "cache"), { recursive: true });
-    const miss = await wheelhouse(
-      ["download", ...common(server, dir), "--offline", "-d", "c", "example-app"],
-      dir,
-    );
+    const miss = await download(server, dir, ["--offline", "-d", "c", "example-app"]);
     assert.equal(miss.code, 1);
     assert.match(miss.stderr, /example-app/);
     assert.match(miss.stderr, /offline/i);
@@ -227,14 +209,7 @@ Deno.test("an offline run succeeds from the cache and, with an empty cache, name
 
 Deno.test("dry-run prints the plan and writes nothing into the destination", () =>
   withServer(async (server, dir) => {
-    const run = await wheelhouse([
-      "download",
-      ...common(server, dir),
-      "--dry-run",
-      "-d",
-      "wh",
-      "example-app",
-    ], dir);
+    const run = await download(server, dir, ["--dry-run", "-d", "wh", "example-app"]);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /Would download 4 of 4 files/);
     assert.match(run.stdout, /example_http-2\.1\.0-py3-none-any\.whl/);
@@ -243,21 +218,10 @@ Deno.test("dry-run prints the plan and writes nothing into the destination", () 
 
 Deno.test("a re-run keeps good files, replaces a corrupted one and prints nothing with -q", () =>
   withServer(async (server, dir) => {
-    assert.equal(
-      (await wheelhouse(["download", ...common(server, dir), "-d", "wh", "example-http"], dir))
-        .code,
-      0,
-    );
+    assert.equal((await download(server, dir, ["-d", "wh", "example-http"])).code, 0);
     const victim = join(dir, "wh", "example_idna-3.7-py3-none-any.whl");
     await Deno.writeTextFile(victim, "corrupt");
-    const again = await wheelhouse([
-      "download",
-      ...common(server, dir),
-      "-q",
-      "-d",
-      "wh",
-      "example-http",
-    ], dir);
+    const again = await download(server, dir, ["-q", "-d", "wh", "example-http"]);
     assert.equal(again.code, 0, again.stderr);
     assert.equal(again.stderr, "");
     assert.equal(again.stdout, "");
@@ -284,13 +248,7 @@ Deno.test("bad usage and bad input exit with 2 and one clear line, never a stack
 
 Deno.test("an unknown project fails with 1 and says which index was asked", () =>
   withServer(async (server, dir) => {
-    const run = await wheelhouse([
-      "download",
-      ...common(server, dir),
-      "-d",
-      "wh",
-      "no-such-project",
-    ], dir);
+    const run = await download(server, dir, ["-d", "wh", "no-such-project"]);
     assert.equal(run.code, 1);
     assert.match(run.stderr, /no-such-project/);
     assert.ok(run.stderr.includes(server.indexUrl), run.stderr);
@@ -298,9 +256,7 @@ Deno.test("an unknown project fails with 1 and says which index was asked", () =
 
 Deno.test("requirements come from a pyproject with extras and dependency groups", () =>
   withServer(async (server, dir) => {
-    const run = await wheelhouse([
-      "download",
-      ...common(server, dir),
+    const run = await download(server, dir, [
       "-d",
       "wh",
       "--project",
@@ -309,11 +265,8 @@ Deno.test("requirements come from a pyproject with extras and dependency groups"
       "fast",
       "--group",
       "test",
-      "--python-version",
-      "3.12",
-      "--python-platform",
-      "x86_64-manylinux_2_28",
-    ], dir);
+      ...targetArgs(["3.12"], ["x86_64-manylinux_2_28"]),
+    ]);
     assert.equal(run.code, 0, run.stderr);
     const files = await archives(join(dir, "wh"));
     for (const p of ["example_app", "example_speedups", "example_legacy", "example_color"]) {
@@ -377,39 +330,19 @@ Deno.test({
         );
         return;
       }
-      const run = await wheelhouse([
-        "download",
-        ...common(server, dir),
+      const run = await download(server, dir, [
         "-d",
         "wh",
         "example-app[fast]",
-        "--python-version",
-        "3.11",
-        "--python-version",
-        "3.13",
-        "--python-platform",
-        "x86_64-manylinux_2_28",
-        "--python-platform",
-        "x86_64-pc-windows-msvc",
-      ], dir);
+        ...targetArgs(["3.11", "3.13"], ["x86_64-manylinux_2_28", "x86_64-pc-windows-msvc"]),
+      ]);
       assert.equal(run.code, 0, run.stderr);
       const lock = await Deno.readTextFile(join(dir, "wh", "pylock.toml"));
       assert.match(lock, /lock-version = "1\.0"/);
       assert.match(lock, /path = "\.\/example_http-2\.1\.0-py3-none-any\.whl"/);
       await server.close();
       const out = await runPython(
-        [
-          "-m",
-          "pip",
-          "install",
-          "--no-index",
-          "--find-links",
-          "wh",
-          "--target",
-          "site",
-          "-r",
-          "wh/pylock.toml",
-        ],
+        pipInstallOfflineArgs("wh", "site", ["-r", "wh/pylock.toml"]),
         dir,
         interpreter,
       );
@@ -448,8 +381,7 @@ Deno.test("index pages that fail once with 503 or a reset are retried, not fatal
       "-d",
       join(dir, "wh"),
       "example-app",
-      "--python-version",
-      "3.12",
+      ...targetArgs(["3.12"]),
       "-v",
     ], {
       stdout: memorySink(),
@@ -473,17 +405,12 @@ Deno.test("--uv-cache-dir takes wheels a uv cache holds, says so, and never wher
       const name of ["example_idna-3.7-py3-none-any.whl", "example_certs-2024.2.2-py3-none-any.whl"]
     ) {
       const bytes = await Deno.readFile(join(EXAMPLES, name));
-      const sha256 = [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))]
-        .map((b) => b.toString(16).padStart(2, "0")).join("");
-      wheels.push({ filename: name, bytes, sha256 });
+      wheels.push({ filename: name, bytes, sha256: await sha256Hex(bytes) });
     }
     await writeFakeUvCache(join(dir, "uv"), wheels);
     const fileRequests = () =>
       server.requests.filter((r) => /\/files\/.*\.whl$/.test(r.path)).length;
-    const run = await wheelhouse(
-      ["download", ...common(server, dir), "--uv-cache-dir", "uv", "-d", "wh", "example-http"],
-      dir,
-    );
+    const run = await download(server, dir, ["--uv-cache-dir", "uv", "-d", "wh", "example-http"]);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stderr, /example_idna-3\.7-py3-none-any\.whl.*rebuilt/);
     assert.equal(
@@ -507,20 +434,15 @@ Deno.test("--uv-cache-dir takes wheels a uv cache holds, says so, and never wher
       }\nexample-certs==2024.2.2 --hash=sha256:${indexHash("example_certs")}\n`,
     );
     const before = fileRequests();
-    const hashed = await wheelhouse(
-      [
-        "download",
-        ...common(server, dir),
-        "--no-cache",
-        "--uv-cache-dir",
-        "uv",
-        "-d",
-        "wh2",
-        "-r",
-        "hashed.txt",
-      ],
-      dir,
-    );
+    const hashed = await download(server, dir, [
+      "--no-cache",
+      "--uv-cache-dir",
+      "uv",
+      "-d",
+      "wh2",
+      "-r",
+      "hashed.txt",
+    ]);
     assert.equal(hashed.code, 0, hashed.stderr);
     assert.doesNotMatch(hashed.stderr, /rebuilt/);
     assert.equal(fileRequests() - before, 3);
@@ -530,14 +452,7 @@ Deno.test("a user's requirements.txt in the destination is never overwritten", (
   withServer(async (server, dir) => {
     const mine = "example-app>=1.0  # my app\n";
     await Deno.writeTextFile(join(dir, "requirements.txt"), mine);
-    const run = await wheelhouse([
-      "download",
-      ...common(server, dir),
-      "-d",
-      ".",
-      "-r",
-      "requirements.txt",
-    ], dir);
+    const run = await download(server, dir, ["-d", ".", "-r", "requirements.txt"]);
     assert.equal(run.code, 2, run.stderr);
     assert.match(
       run.stderr,
@@ -549,28 +464,15 @@ Deno.test("a user's requirements.txt in the destination is never overwritten", (
 
 Deno.test("side files of an earlier run that no longer apply are removed, not left stale", () =>
   withServer(async (server, dir) => {
-    const one = await wheelhouse([
-      "download",
-      ...common(server, dir),
-      "-d",
-      "wh",
-      "example-app==1.0.0",
-    ], dir);
+    const one = await download(server, dir, ["-d", "wh", "example-app==1.0.0"]);
     assert.equal(one.code, 0, one.stderr);
     assert.ok(await Deno.stat(join(dir, "wh", "requirements.txt")));
-    const two = await wheelhouse([
-      "download",
-      ...common(server, dir),
+    const two = await download(server, dir, [
       "-d",
       "wh",
-      "--python-version",
-      "3.12",
-      "--python-platform",
-      "linux",
-      "--python-platform",
-      "windows",
+      ...targetArgs(["3.12"], ["linux", "windows"]),
       "example-app",
-    ], dir);
+    ]);
     assert.equal(two.code, 0, two.stderr);
     await assert.rejects(
       () => Deno.stat(join(dir, "wh", "requirements.txt")),
@@ -583,10 +485,14 @@ Deno.test("side files of an earlier run that no longer apply are removed, not le
 
 Deno.test("--dry-run --report - writes only the JSON report to stdout", () =>
   withServer(async (server, dir) => {
-    const run = await wheelhouse(
-      ["download", ...common(server, dir), "-d", "wh", "--dry-run", "--report", "-", "example-app"],
-      dir,
-    );
+    const run = await download(server, dir, [
+      "-d",
+      "wh",
+      "--dry-run",
+      "--report",
+      "-",
+      "example-app",
+    ]);
     assert.equal(run.code, 0, run.stderr);
     const report = JSON.parse(run.stdout);
     assert.equal(report.packages.length, 4);
@@ -595,25 +501,13 @@ Deno.test("--dry-run --report - writes only the JSON report to stdout", () =>
 
 Deno.test("hash-checking mode takes the file whose hash is given and needs == pins", () =>
   withServer(async (server, dir) => {
-    const sdist = await Deno.readFile(join(EXAMPLES, "example_app-1.1.0.tar.gz"));
-    const sha = [...new Uint8Array(await crypto.subtle.digest("SHA-256", sdist))]
-      .map((b) => b.toString(16).padStart(2, "0")).join("");
+    const sha = await sha256Hex(await Deno.readFile(join(EXAMPLES, "example_app-1.1.0.tar.gz")));
     await Deno.writeTextFile(join(dir, "hashed.txt"), `example-app==1.1.0 --hash=sha256:${sha}\n`);
-    const run = await wheelhouse(
-      ["download", ...common(server, dir), "-d", "wh", "--no-deps", "-r", "hashed.txt"],
-      dir,
-    );
+    const run = await download(server, dir, ["-d", "wh", "--no-deps", "-r", "hashed.txt"]);
     assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(await archives(join(dir, "wh")), ["example_app-1.1.0.tar.gz"]);
     await Deno.writeTextFile(join(dir, "loose.txt"), `example-app>=1 --hash=sha256:${sha}\n`);
-    const loose = await wheelhouse([
-      "download",
-      ...common(server, dir),
-      "-d",
-      "wh2",
-      "-r",
-      "loose.txt",
-    ], dir);
+    const loose = await download(server, dir, ["-d", "wh2", "-r", "loose.txt"]);
     assert.equal(loose.code, 2);
     assert.match(loose.stderr, /must be pinned with ==.*example-app>=1/);
   }));
@@ -621,46 +515,39 @@ Deno.test("hash-checking mode takes the file whose hash is given and needs == pi
 Deno.test("a direct reference (name @ URL, a file URL, or an archive path in a file) is that file", () =>
   withServer(async (server, dir) => {
     const old = "example_app-1.0.0-py3-none-any.whl";
-    const byUrl = await wheelhouse(
-      ["download", ...common(server, dir), "-d", "a", `example-app @ ${server.url}files/${old}`],
-      dir,
-    );
+    const byUrl = await download(server, dir, [
+      "-d",
+      "a",
+      `example-app @ ${server.url}files/${old}`,
+    ]);
     assert.equal(byUrl.code, 0, byUrl.stderr);
     const a = await archives(join(dir, "a"));
     assert.ok(a.includes(old), a.join());
     assert.ok(!a.includes("example_app-1.1.0-py3-none-any.whl"), a.join());
     assert.ok(a.includes("example_http-2.1.0-py3-none-any.whl"), "its dependencies are resolved");
     await Deno.writeTextFile(join(dir, "reqs.txt"), `${join(EXAMPLES, old)}\n`);
-    const byPath = await wheelhouse([
-      "download",
-      ...common(server, dir),
-      "-d",
-      "b",
-      "-r",
-      "reqs.txt",
-    ], dir);
+    const byPath = await download(server, dir, ["-d", "b", "-r", "reqs.txt"]);
     assert.equal(byPath.code, 0, byPath.stderr);
     assert.ok((await archives(join(dir, "b"))).includes(old));
-    const vcs = await wheelhouse(
-      [
-        "download",
-        ...common(server, dir),
-        "-d",
-        "c",
-        "example-app @ git+https://example.org/app.git",
-      ],
-      dir,
-    );
+    const vcs = await download(server, dir, [
+      "-d",
+      "c",
+      "example-app @ git+https://example.org/app.git",
+    ]);
     assert.equal(vcs.code, 2);
     assert.match(vcs.stderr, /VCS reference needs a build/);
   }));
 
 Deno.test("progress off a terminal: no escape codes, and -v prints a line per file", () =>
   withServer(async (server, dir) => {
-    const run = await wheelhouse(
-      ["download", ...common(server, dir), "-d", "wh", "example-http", "--progress", "auto", "-v"],
-      dir,
-    );
+    const run = await download(server, dir, [
+      "-d",
+      "wh",
+      "example-http",
+      "--progress",
+      "auto",
+      "-v",
+    ]);
     assert.equal(run.code, 0, run.stderr);
     assert.ok(!run.stderr.includes("\x1b"), JSON.stringify(run.stderr));
     assert.match(run.stderr, /Fetched example_idna-3\.7-py3-none-any\.whl/);
@@ -670,18 +557,9 @@ Deno.test("progress off a terminal: no escape codes, and -v prints a line per fi
     );
   }));
 
-Deno.test("an index without PEP 658 metadata that ignores Range costs one transfer per file, not two", async () => {
-  const server = await startIndexServer({
-    projects: await servedFilesFromDir(EXAMPLES),
-    pep658: false,
-    range: false,
-  });
-  const dir = await Deno.makeTempDir({ prefix: "wheelhouse-e2e-" });
-  try {
-    const run = await wheelhouse(
-      ["download", ...common(server, dir), "-d", "wh", "example-http"],
-      dir,
-    );
+Deno.test("an index without PEP 658 metadata that ignores Range costs one transfer per file, not two", () =>
+  withServer(async (server, dir) => {
+    const run = await download(server, dir, ["-d", "wh", "example-http"]);
     assert.equal(run.code, 0, run.stderr);
     const transfers = server.requests.filter((r) =>
       /\/files\/.*\.whl$/.test(r.path) && r.status < 300
@@ -692,8 +570,4 @@ Deno.test("an index without PEP 658 metadata that ignores Range costs one transf
       transfers.map((r) => `${r.path} ${r.range ?? ""}`).join("\n"),
     );
     assert.equal((await archives(join(dir, "wh"))).length, 3);
-  } finally {
-    await server.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  }, { pep658: false, range: false }));

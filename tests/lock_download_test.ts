@@ -19,6 +19,7 @@ import { parseUvLock } from "../pep/uv_lock.ts";
 import { type IndexServer, startIndexServer } from "./index_server.ts";
 import { buildSdist, buildWheel, sha256Hex } from "./wheel_factory.ts";
 import { havePip, runPython } from "./_python.ts";
+import { pipInstallOfflineArgs, type Run } from "./_e2e_helpers.ts";
 
 const LOCKS = new URL("../../shared/testdata/lockfiles/", import.meta.url).pathname;
 const PYTEST_COV = join(LOCKS, "uv-ecosystem/pytest-cov/uv.lock");
@@ -162,14 +163,27 @@ async function fixture(source: string, options: FixtureOptions): Promise<Fixture
   };
 }
 
+/** A fixture of `source` for the length of `fn`, closed afterwards whatever happens. */
+async function withFixture<T>(
+  source: string,
+  options: FixtureOptions,
+  fn: (fx: Fixture) => Promise<T>,
+): Promise<T> {
+  const fx = await fixture(source, options);
+  try {
+    return await fn(fx);
+  } finally {
+    await fx.close();
+  }
+}
+
+/** The package of this name in a parsed pylock.toml (`packages`) or uv.lock (`package`). */
+function packageNamed(doc: Toml, name: string): Toml {
+  return ((doc["packages"] ?? doc["package"]) as Toml[]).find((p) => p["name"] === name)!;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Running the CLI
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 /** A fixed Linux host: asking the real python3 for its version costs a second per run here. */
 const HOST: HostFacts = {
@@ -209,6 +223,27 @@ async function run(
     }
   }
   return { code, stdout: stdout.text(), stderr: stderr.text() };
+}
+
+/** `run` that must exit 0 (its stderr is the message when it does not). */
+async function runOk(
+  cwd: string,
+  args: string[],
+  fetch: typeof globalThis.fetch = globalThis.fetch,
+): Promise<Run> {
+  const r = await run(cwd, args, fetch);
+  assert.equal(r.code, 0, r.stderr);
+  return r;
+}
+
+/** `--lock` and its target: one `--python-platform` per platform, then the Python if given. */
+function lockArgs(lock: string, platforms: string | string[], python?: string): string[] {
+  return [
+    "--lock",
+    lock,
+    ...[platforms].flat().flatMap((p) => ["--python-platform", p]),
+    ...(python === undefined ? [] : ["--python-version", python]),
+  ];
 }
 
 /** Archives in a folder, by name, with their sha256. */
@@ -274,12 +309,27 @@ function assertIntact(got: Map<string, string>, fx: Fixture): void {
   for (const [name, sha] of got) assert.equal(sha, fx.archives.get(name)?.sha256, name);
 }
 
+/**
+ * `dest` holds exactly the archives the planner picks from the original `source` lock with
+ * `over`, each intact; returns them (name to sha256).
+ */
+async function assertPlanned(
+  dest: string,
+  fx: Fixture,
+  source: string,
+  over: Partial<LockPlanOptions>,
+): Promise<Map<string, string>> {
+  const got = await archivesIn(dest);
+  assert.deepEqual(sorted(got), expected(source, over));
+  assertIntact(got, fx);
+  return got;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Per target and --all-platforms
 
-Deno.test("download --lock uv.lock (pytest-cov) brings exactly each target's files", async () => {
-  const fx = await fixture(PYTEST_COV, { urls: "server" });
-  try {
+Deno.test("download --lock uv.lock (pytest-cov) brings exactly each target's files", () =>
+  withFixture(PYTEST_COV, { urls: "server" }, async (fx) => {
     const targets: [string, string][] = [
       ["x86_64-manylinux_2_28", "3.12"],
       ["x86_64-pc-windows-msvc", "3.12"],
@@ -287,21 +337,8 @@ Deno.test("download --lock uv.lock (pytest-cov) brings exactly each target's fil
     ];
     for (const [preset, python] of targets) {
       const dest = join(fx.dir, `out-${preset}`);
-      const r = await run(fx.dir, [
-        "--lock",
-        fx.lockPath,
-        "--python-platform",
-        preset,
-        "--python-version",
-        python,
-        "-d",
-        dest,
-      ]);
-      assert.equal(r.code, 0, r.stderr);
-      const got = await archivesIn(dest);
-      const want = expected(PYTEST_COV, { targets: [target(preset, python)] });
-      assert.deepEqual(sorted(got), want);
-      assertIntact(got, fx);
+      await runOk(fx.dir, [...lockArgs(fx.lockPath, preset, python), "-d", dest]);
+      const got = await assertPlanned(dest, fx, PYTEST_COV, { targets: [target(preset, python)] });
       const native = sorted(got).find((n) => n.startsWith("coverage-"));
       assert.match(
         native ?? "",
@@ -317,30 +354,18 @@ Deno.test("download --lock uv.lock (pytest-cov) brings exactly each target's fil
       await Deno.stat(join(dest, "pylock.toml"));
       await Deno.stat(join(dest, "manifest.json"));
     }
-  } finally {
-    await fx.close();
-  }
-});
+  }));
 
-Deno.test("download --lock uv.lock with several targets writes one requirements file each", async () => {
-  const fx = await fixture(PYTEST_COV, { urls: "server" });
-  try {
+Deno.test("download --lock uv.lock with several targets writes one requirements file each", () =>
+  withFixture(PYTEST_COV, { urls: "server" }, async (fx) => {
     const dest = join(fx.dir, "out");
-    const r = await run(fx.dir, [
-      "--lock",
-      fx.lockPath,
-      "--python-platform",
-      "linux",
-      "--python-platform",
-      "windows",
-      "--python-version",
-      "3.11",
+    await runOk(fx.dir, [
+      ...lockArgs(fx.lockPath, ["linux", "windows"], "3.11"),
       "-d",
       dest,
       "--report",
       join(fx.dir, "report.json"),
     ]);
-    assert.equal(r.code, 0, r.stderr);
     const ts = [target("linux", "3.11"), target("windows", "3.11")];
     const got = await archivesIn(dest);
     assert.deepEqual(sorted(got), expected(PYTEST_COV, { targets: ts }));
@@ -351,17 +376,13 @@ Deno.test("download --lock uv.lock with several targets writes one requirements 
     assert.match(await Deno.readTextFile(join(dest, win)), /^colorama==/m);
     const report = JSON.parse(await Deno.readTextFile(join(fx.dir, "report.json")));
     assert.ok(JSON.stringify(report).includes("colorama"));
-  } finally {
-    await fx.close();
-  }
-});
+  }));
 
-Deno.test("download --lock uv.lock --all-platforms brings every file the lock lists (httpx)", async () => {
-  const fx = await fixture(HTTPX, { urls: "server" });
-  try {
+Deno.test("download --lock uv.lock --all-platforms brings every file the lock lists (httpx)", () =>
+  withFixture(HTTPX, { urls: "server" }, async (fx) => {
     const dest = join(fx.dir, "all");
-    const r = await run(fx.dir, ["--lock", fx.lockPath, "--all-platforms", "-d", dest]);
-    assert.equal(r.code, 0, r.stderr);
+    const allPlatforms = ["--lock", fx.lockPath, "--all-platforms", "-d", dest];
+    await runOk(fx.dir, allPlatforms);
     const got = await archivesIn(dest);
     const want = expected(HTTPX, { allPlatforms: true });
     assert.ok(want.length > 200, `${want.length} files`);
@@ -369,32 +390,21 @@ Deno.test("download --lock uv.lock --all-platforms brings every file the lock li
     assertIntact(got, fx);
     // A second run finds everything present and fetches nothing.
     const before = fx.server.requests.length;
-    const again = await run(fx.dir, ["--lock", fx.lockPath, "--all-platforms", "-d", dest]);
-    assert.equal(again.code, 0, again.stderr);
+    await runOk(fx.dir, allPlatforms);
     assert.equal(fx.server.requests.length, before);
-  } finally {
-    await fx.close();
-  }
-});
+  }));
 
-Deno.test("download --lock uv.lock follows --extra and --no-dev (pytest-cov testing)", async () => {
-  const fx = await fixture(PYTEST_COV, { urls: "server" });
-  try {
+Deno.test("download --lock uv.lock follows --extra and --no-dev (pytest-cov testing)", () =>
+  withFixture(PYTEST_COV, { urls: "server" }, async (fx) => {
     const dest = join(fx.dir, "out");
-    const r = await run(fx.dir, [
-      "--lock",
-      fx.lockPath,
-      "--python-platform",
-      "linux",
-      "--python-version",
-      "3.12",
+    await runOk(fx.dir, [
+      ...lockArgs(fx.lockPath, "linux", "3.12"),
       "--extra",
       "testing",
       "--no-dev",
       "-d",
       dest,
     ]);
-    assert.equal(r.code, 0, r.stderr);
     const got = sorted(await archivesIn(dest));
     assert.deepEqual(
       got,
@@ -405,30 +415,14 @@ Deno.test("download --lock uv.lock follows --extra and --no-dev (pytest-cov test
       }),
     );
     assert.ok(got.some((n) => n.startsWith("virtualenv-")));
-  } finally {
-    await fx.close();
-  }
-});
+  }));
 
-Deno.test("download --lock pylock.toml (uv export) evaluates markers per target", async () => {
-  const fx = await fixture(UV_EXPORT, { urls: "server" });
-  try {
+Deno.test("download --lock pylock.toml (uv export) evaluates markers per target", () =>
+  withFixture(UV_EXPORT, { urls: "server" }, async (fx) => {
     for (const preset of ["linux", "windows"]) {
       const dest = join(fx.dir, preset);
-      const r = await run(fx.dir, [
-        "--lock",
-        fx.lockPath,
-        "--python-platform",
-        preset,
-        "--python-version",
-        "3.12",
-        "-d",
-        dest,
-      ]);
-      assert.equal(r.code, 0, r.stderr);
-      const got = await archivesIn(dest);
-      assert.deepEqual(sorted(got), expected(UV_EXPORT, { targets: [target(preset, "3.12")] }));
-      assertIntact(got, fx);
+      const r = await runOk(fx.dir, [...lockArgs(fx.lockPath, preset, "3.12"), "-d", dest]);
+      const got = await assertPlanned(dest, fx, UV_EXPORT, { targets: [target(preset, "3.12")] });
       assert.equal(
         sorted(got).includes("colorama-0.4.6-py2.py3-none-any.whl"),
         preset === "windows",
@@ -436,20 +430,14 @@ Deno.test("download --lock pylock.toml (uv export) evaluates markers per target"
       assert.match(r.stderr, /project is not downloadable: a local editable directory/);
     }
     const all = join(fx.dir, "all");
-    const r = await run(fx.dir, ["--lock", fx.lockPath, "--all-platforms", "-d", all]);
-    assert.equal(r.code, 0, r.stderr);
+    await runOk(fx.dir, ["--lock", fx.lockPath, "--all-platforms", "-d", all]);
     assert.deepEqual(sorted(await archivesIn(all)), expected(UV_EXPORT, { allPlatforms: true }));
-  } finally {
-    await fx.close();
-  }
-});
+  }));
 
-Deno.test("download --lock with pip's pylock: sdist, version-less archive and build-tag wheel by path", async () => {
-  const fx = await fixture(join(PIP, "pylock.toml"), { urls: "server" });
-  try {
+Deno.test("download --lock with pip's pylock: sdist, version-less archive and build-tag wheel by path", () =>
+  withFixture(join(PIP, "pylock.toml"), { urls: "server" }, async (fx) => {
     const dest = join(fx.dir, "out");
-    const r = await run(fx.dir, ["--lock", fx.lockPath, "--python-platform", "linux", "-d", dest]);
-    assert.equal(r.code, 0, r.stderr);
+    await runOk(fx.dir, [...lockArgs(fx.lockPath, "linux"), "-d", dest]);
     const got = await archivesIn(dest);
     assert.deepEqual(sorted(got), [
       "simple-2.0.tar.gz",
@@ -460,10 +448,7 @@ Deno.test("download --lock with pip's pylock: sdist, version-less archive and bu
     const reqs = await Deno.readTextFile(join(dest, "requirements.txt"));
     assert.match(reqs, /^simple2==3\.0 /m);
     assert.equal(fx.server.requests.length, 0, "path entries are read from disk");
-  } finally {
-    await fx.close();
-  }
-});
+  }));
 
 // ---------------------------------------------------------------------------------------------
 // pip installs the result
@@ -479,63 +464,37 @@ const pipVersion = await havePip("the pip install check")
 Deno.test({
   name: "pip install --no-index --find-links installs a lock download for this machine",
   ignore: pipVersion === undefined || Deno.build.os !== "linux" || Deno.build.arch !== "x86_64",
-  fn: async () => {
-    const fx = await fixture(PYTEST_COV, { urls: "server" });
-    try {
+  fn: () =>
+    withFixture(PYTEST_COV, { urls: "server" }, async (fx) => {
       const dest = join(fx.dir, "out");
-      const version = pipVersion!;
-      const r = await run(fx.dir, [
-        "--lock",
-        fx.lockPath,
-        "--python-platform",
-        "x86_64-manylinux_2_17",
-        "--python-version",
-        version,
+      await runOk(fx.dir, [
+        ...lockArgs(fx.lockPath, "x86_64-manylinux_2_17", pipVersion!),
         "--no-dev",
         "-d",
         dest,
       ]);
-      assert.equal(r.code, 0, r.stderr);
       const into = join(fx.dir, "site");
-      const out = await runPython([
-        "-m",
-        "pip",
-        "install",
-        "--no-index",
-        "--find-links",
-        dest,
-        "--target",
-        into,
-        "--no-deps",
-        "-r",
-        join(dest, "requirements.txt"),
-      ], fx.dir);
+      const out = await runPython(
+        pipInstallOfflineArgs(dest, into, ["--no-deps", "-r", join(dest, "requirements.txt")]),
+        fx.dir,
+      );
       assert.equal(out?.code, 0, out?.stderr);
       const installed = (await listing(into)).filter((n) => /^[^/]+\.dist-info$/.test(n));
       assert.deepEqual(
         installed.map((n) => n.replace(/-[^-]+\.dist-info$/, "")).sort(),
         sorted(await archivesIn(dest)).map((n) => n.split("-")[0]!).sort(),
       );
-    } finally {
-      await fx.close();
-    }
-  },
+    }),
 });
 
 // ---------------------------------------------------------------------------------------------
 // Mirrors
 
-Deno.test("when the lock's URLs are dead, --find-links supplies the same files", async () => {
-  const fx = await fixture(UV_EXPORT, { urls: "dead", mirror: true });
-  try {
+Deno.test("when the lock's URLs are dead, --find-links supplies the same files", () =>
+  withFixture(UV_EXPORT, { urls: "dead", mirror: true }, async (fx) => {
     const dest = join(fx.dir, "out");
-    const r = await run(fx.dir, [
-      "--lock",
-      fx.lockPath,
-      "--python-platform",
-      "linux",
-      "--python-version",
-      "3.12",
+    await runOk(fx.dir, [
+      ...lockArgs(fx.lockPath, "linux", "3.12"),
       "--find-links",
       fx.mirror,
       "--retries",
@@ -543,26 +502,14 @@ Deno.test("when the lock's URLs are dead, --find-links supplies the same files",
       "-d",
       dest,
     ]);
-    assert.equal(r.code, 0, r.stderr);
-    const got = await archivesIn(dest);
-    assert.deepEqual(sorted(got), expected(UV_EXPORT, { targets: [target("linux", "3.12")] }));
-    assertIntact(got, fx);
-  } finally {
-    await fx.close();
-  }
-});
+    await assertPlanned(dest, fx, UV_EXPORT, { targets: [target("linux", "3.12")] });
+  }));
 
-Deno.test("when the lock's URLs are dead, --index-url supplies the same files", async () => {
-  const fx = await fixture(UV_EXPORT, { urls: "dead" });
-  try {
+Deno.test("when the lock's URLs are dead, --index-url supplies the same files", () =>
+  withFixture(UV_EXPORT, { urls: "dead" }, async (fx) => {
     const dest = join(fx.dir, "out");
-    const r = await run(fx.dir, [
-      "--lock",
-      fx.lockPath,
-      "--python-platform",
-      "windows",
-      "--python-version",
-      "3.12",
+    await runOk(fx.dir, [
+      ...lockArgs(fx.lockPath, "windows", "3.12"),
       "--index-url",
       fx.server.indexUrl,
       "--retries",
@@ -570,61 +517,37 @@ Deno.test("when the lock's URLs are dead, --index-url supplies the same files", 
       "-d",
       dest,
     ]);
-    assert.equal(r.code, 0, r.stderr);
-    const got = await archivesIn(dest);
-    assert.deepEqual(sorted(got), expected(UV_EXPORT, { targets: [target("windows", "3.12")] }));
-    assertIntact(got, fx);
+    await assertPlanned(dest, fx, UV_EXPORT, { targets: [target("windows", "3.12")] });
     assert.ok(fx.server.requests.some((q) => q.path.startsWith("/simple/click/")));
-  } finally {
-    await fx.close();
-  }
-});
+  }));
 
-Deno.test("--no-index --find-links works with no network at all", async () => {
-  const fx = await fixture(UV_EXPORT, { urls: "server", mirror: true });
-  try {
+Deno.test("--no-index --find-links works with no network at all", () =>
+  withFixture(UV_EXPORT, { urls: "server", mirror: true }, async (fx) => {
     const dest = join(fx.dir, "out");
     let calls = 0;
     const noNetwork: typeof globalThis.fetch = () => {
       calls++;
       return Promise.reject(new TypeError("network is off"));
     };
-    const r = await run(fx.dir, [
-      "--lock",
-      fx.lockPath,
-      "--python-platform",
-      "windows",
-      "--python-version",
-      "3.12",
+    await runOk(fx.dir, [
+      ...lockArgs(fx.lockPath, "windows", "3.12"),
       "--no-index",
       "--find-links",
       fx.mirror,
       "-d",
       dest,
     ], noNetwork);
-    assert.equal(r.code, 0, r.stderr);
     assert.equal(calls, 0);
     assert.equal(fx.server.requests.length, 0);
-    const got = await archivesIn(dest);
-    assert.deepEqual(sorted(got), expected(UV_EXPORT, { targets: [target("windows", "3.12")] }));
-    assertIntact(got, fx);
-  } finally {
-    await fx.close();
-  }
-});
+    await assertPlanned(dest, fx, UV_EXPORT, { targets: [target("windows", "3.12")] });
+  }));
 
-Deno.test("--no-index without the file on --find-links fails and names the file", async () => {
-  const fx = await fixture(UV_EXPORT, { urls: "server", mirror: true });
-  try {
+Deno.test("--no-index without the file on --find-links fails and names the file", () =>
+  withFixture(UV_EXPORT, { urls: "server", mirror: true }, async (fx) => {
     await Deno.remove(join(fx.mirror, "click-8.1.7-py3-none-any.whl"));
     const dest = join(fx.dir, "out");
     const r = await run(fx.dir, [
-      "--lock",
-      fx.lockPath,
-      "--python-platform",
-      "linux",
-      "--python-version",
-      "3.12",
+      ...lockArgs(fx.lockPath, "linux", "3.12"),
       "--no-index",
       "--find-links",
       fx.mirror,
@@ -634,13 +557,19 @@ Deno.test("--no-index without the file on --find-links fails and names the file"
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /click-8\.1\.7-py3-none-any\.whl .*is not on --find-links/);
     assert.deepEqual(await listing(dest), []);
-  } finally {
-    await fx.close();
-  }
-});
+  }));
 
 // ---------------------------------------------------------------------------------------------
 // Bad input: a clear message, exit 2 (input) or 1 (download), and the destination untouched
+
+/** The text of each side file (not an archive) among `names` in `dest`; "" where unreadable. */
+function sideTexts(dest: string, names: string[]): Promise<string[]> {
+  return Promise.all(
+    names.filter((n) => !ARCHIVE.test(n)).map((n) =>
+      Deno.readTextFile(join(dest, n)).catch(() => "")
+    ),
+  );
+}
 
 /** Runs a good download, then a bad one into the same folder; the folder must not change. */
 async function assertFailsCleanly(
@@ -651,34 +580,45 @@ async function assertFailsCleanly(
   extra: string[] = [],
 ): Promise<void> {
   const dest = join(fx.dir, "out");
-  const args = ["--python-platform", "linux", "--python-version", "3.12", "-d", dest];
-  const good = await run(fx.dir, ["--lock", fx.lockPath, ...args]);
-  assert.equal(good.code, 0, good.stderr);
+  await runOk(fx.dir, [...lockArgs(fx.lockPath, "linux", "3.12"), "-d", dest]);
   const before = await listing(dest);
   const sums = await archivesIn(dest);
-  const texts = await Promise.all(
-    before.filter((n) => !ARCHIVE.test(n)).map((n) =>
-      Deno.readTextFile(join(dest, n)).catch(() => "")
-    ),
-  );
-  const r = await run(fx.dir, ["--lock", badLock, ...args, ...extra]);
+  const texts = await sideTexts(dest, before);
+  const r = await run(fx.dir, [...lockArgs(badLock, "linux", "3.12"), "-d", dest, ...extra]);
   assert.equal(r.code, code, r.stderr);
   assert.match(r.stderr, message);
   assert.equal(r.stderr.trim().split("\n").filter((l) => l.startsWith("error:")).length, 1);
   assert.ok(!/\n\s+at /.test(r.stderr), "no stack trace");
   assert.deepEqual(await listing(dest), before, "no new, partial or temp file");
   assert.deepEqual(await archivesIn(dest), sums, "previous files untouched");
-  const after = await Promise.all(
-    before.filter((n) => !ARCHIVE.test(n)).map((n) =>
-      Deno.readTextFile(join(dest, n)).catch(() => "")
-    ),
-  );
-  assert.deepEqual(after, texts, "side files untouched");
+  assert.deepEqual(await sideTexts(dest, before), texts, "side files untouched");
 }
 
-Deno.test("a truncated lock fails with exit 2 and the line of the problem", async () => {
-  const fx = await fixture(UV_EXPORT, { urls: "server" });
-  try {
+/**
+ * A good fixture of `goodSource` and a bad one of `badSource` (made with `badOptions`): the bad
+ * lock must fail cleanly with `code` and `message` (assertFailsCleanly), then pass `check`.
+ */
+function assertBadLockFails(
+  goodSource: string,
+  badSource: string,
+  badOptions: FixtureOptions,
+  code: number,
+  message: RegExp,
+  check: (bad: Fixture) => void = () => {},
+): Promise<void> {
+  return withFixture(
+    goodSource,
+    { urls: "server" },
+    (fx) =>
+      withFixture(badSource, badOptions, async (bad) => {
+        await assertFailsCleanly(fx, bad.lockPath, code, message);
+        check(bad);
+      }),
+  );
+}
+
+Deno.test("a truncated lock fails with exit 2 and the line of the problem", () =>
+  withFixture(UV_EXPORT, { urls: "server" }, async (fx) => {
     const text = await Deno.readTextFile(fx.lockPath);
     const bad = join(fx.dir, "bad", "pylock.toml");
     await Deno.mkdir(dirname(bad));
@@ -688,170 +628,120 @@ Deno.test("a truncated lock fails with exit 2 and the line of the problem", asyn
     const uv = Deno.readTextFileSync(PYTEST_COV);
     await Deno.writeTextFile(badUv, uv.slice(0, uv.indexOf("wheels = [") + 30));
     await assertFailsCleanly(fx, badUv, 2, /uv\.lock/);
-  } finally {
-    await fx.close();
-  }
-});
+  }));
 
-Deno.test("a lock file without hashes fails with exit 2", async () => {
-  const fx = await fixture(UV_EXPORT, { urls: "server" });
-  try {
+Deno.test("a lock file without hashes fails with exit 2", () =>
+  withFixture(UV_EXPORT, { urls: "server" }, async (fx) => {
+    /** A fixture of `source` changed by `edit` must fail cleanly with exit 2 and `message`. */
+    const failsWith = (source: string, edit: (doc: Toml) => void, message: RegExp) =>
+      withFixture(
+        source,
+        { urls: "server", edit },
+        (bad) => assertFailsCleanly(fx, bad.lockPath, 2, message),
+      );
     // pylock: `hashes` is required by PEP 751; an empty table gives no sha256 to verify.
-    const noTable = await fixture(UV_EXPORT, {
-      urls: "server",
-      edit: (doc) => {
-        const pkg = (doc["packages"] as Toml[]).find((p) => p["name"] === "click")!;
-        delete (pkg["sdist"] as Toml)["hashes"];
-      },
-    });
-    try {
-      await assertFailsCleanly(fx, noTable.lockPath, 2, /click.*sdist has no hashes/);
-    } finally {
-      await noTable.close();
-    }
-    const empty = await fixture(UV_EXPORT, {
-      urls: "server",
-      edit: (doc) => {
-        const pkg = (doc["packages"] as Toml[]).find((p) => p["name"] === "click")!;
-        (pkg["wheels"] as Toml[])[0]!["hashes"] = { md5: "00ff" };
-      },
-    });
-    try {
-      await assertFailsCleanly(
-        fx,
-        empty.lockPath,
-        2,
-        /no sha256 hash[\s\S]*click-8\.1\.7-py3-none-any\.whl \(click: only md5\)/,
-      );
-    } finally {
-      await empty.close();
-    }
+    await failsWith(UV_EXPORT, (doc) => {
+      delete (packageNamed(doc, "click")["sdist"] as Toml)["hashes"];
+    }, /click.*sdist has no hashes/);
+    await failsWith(UV_EXPORT, (doc) => {
+      (packageNamed(doc, "click")["wheels"] as Toml[])[0]!["hashes"] = { md5: "00ff" };
+    }, /no sha256 hash[\s\S]*click-8\.1\.7-py3-none-any\.whl \(click: only md5\)/);
     // uv.lock: a wheel without `hash`.
-    const uv = await fixture(PYTEST_COV, {
-      urls: "server",
-      edit: (doc) => {
-        const pkg = (doc["package"] as Toml[]).find((p) => p["name"] === "pluggy")!;
-        for (const w of pkg["wheels"] as Toml[]) delete w["hash"];
-      },
-    });
-    try {
-      await assertFailsCleanly(
-        fx,
-        uv.lockPath,
-        2,
-        /pluggy-1\.6\.0-py3-none-any\.whl \(pluggy: no hashes\)/,
-      );
-    } finally {
-      await uv.close();
-    }
-  } finally {
-    await fx.close();
-  }
-});
+    await failsWith(PYTEST_COV, (doc) => {
+      for (const w of packageNamed(doc, "pluggy")["wheels"] as Toml[]) delete w["hash"];
+    }, /pluggy-1\.6\.0-py3-none-any\.whl \(pluggy: no hashes\)/);
+  }));
 
 Deno.test("a hash mismatch (served bytes differ) fails with exit 1 and stores nothing", async () => {
-  const fx = await fixture(UV_EXPORT, { urls: "server" });
   // The lock names other bytes for click's wheel than the server sends (same name and size).
   const other = await buildWheel({ name: "click", version: "8.1.7", padding: 64 });
-  const bad = await fixture(UV_EXPORT, {
-    urls: "server",
-    edit: (doc) => {
-      const pkg = (doc["packages"] as Toml[]).find((p) => p["name"] === "click")!;
-      (pkg["wheels"] as Toml[])[0]!["hashes"] = { sha256: other.sha256 };
+  await assertBadLockFails(
+    UV_EXPORT,
+    UV_EXPORT,
+    {
+      urls: "server",
+      edit: (doc) => {
+        (packageNamed(doc, "click")["wheels"] as Toml[])[0]!["hashes"] = { sha256: other.sha256 };
+      },
     },
-  });
-  try {
-    await assertFailsCleanly(
-      fx,
-      bad.lockPath,
-      1,
-      /click-8\.1\.7.*sha256 mismatch|mismatch.*click/i,
-    );
-    assert.ok(bad.server.requests.some((r) => r.path.includes("click-8.1.7-py3-none-any.whl")));
-  } finally {
-    await bad.close();
-    await fx.close();
-  }
+    1,
+    /click-8\.1\.7.*sha256 mismatch|mismatch.*click/i,
+    (bad) => {
+      assert.ok(bad.server.requests.some((r) => r.path.includes("click-8.1.7-py3-none-any.whl")));
+    },
+  );
 });
 
-Deno.test("pip's pylock.invalidhash.toml fails on the sdist's hash with exit 1", async () => {
+Deno.test("pip's pylock.invalidhash.toml fails on the sdist's hash with exit 1", () =>
   // Its sha256 is not the built file's: the fixture keeps the hash as written.
-  const fx = await fixture(join(PIP, "pylock.toml"), { urls: "server" });
-  const bad = await fixture(join(PIP, "pylock.invalidhash.toml"), {
-    urls: "server",
-    edit: (doc) => {
-      const sdist = (doc["packages"] as Toml[])[0]!["sdist"] as Toml;
-      sdist["hashes"] = {
-        sha256: "3a084929238d13bcd3bb928af04f3bac7ca2357d419e29f01459dc848e2d69a0",
-      };
+  assertBadLockFails(
+    join(PIP, "pylock.toml"),
+    join(PIP, "pylock.invalidhash.toml"),
+    {
+      urls: "server",
+      edit: (doc) => {
+        const sdist = (doc["packages"] as Toml[])[0]!["sdist"] as Toml;
+        sdist["hashes"] = {
+          sha256: "3a084929238d13bcd3bb928af04f3bac7ca2357d419e29f01459dc848e2d69a0",
+        };
+      },
     },
-  });
-  try {
-    await assertFailsCleanly(fx, bad.lockPath, 1, /simple-2\.0\.tar\.gz.*mismatch/);
-  } finally {
-    await bad.close();
-    await fx.close();
-  }
-});
+    1,
+    /simple-2\.0\.tar\.gz.*mismatch/,
+  ));
 
-Deno.test("a size that differs from the served file fails with exit 1", async () => {
-  const fx = await fixture(UV_EXPORT, { urls: "server" });
-  const bad = await fixture(UV_EXPORT, {
-    urls: "server",
-    edit: (doc) => {
-      const pkg = (doc["packages"] as Toml[]).find((p) => p["name"] === "click")!;
-      const w = (pkg["wheels"] as Toml[])[0]!;
-      w["size"] = (w["size"] as number) + 1;
+Deno.test("a size that differs from the served file fails with exit 1", () =>
+  assertBadLockFails(
+    UV_EXPORT,
+    UV_EXPORT,
+    {
+      urls: "server",
+      edit: (doc) => {
+        const w = (packageNamed(doc, "click")["wheels"] as Toml[])[0]!;
+        w["size"] = (w["size"] as number) + 1;
+      },
     },
-  });
-  try {
-    await assertFailsCleanly(fx, bad.lockPath, 1, /click-8\.1\.7.*(size|bytes)/i);
-  } finally {
-    await bad.close();
-    await fx.close();
-  }
-});
+    1,
+    /click-8\.1\.7.*(size|bytes)/i,
+  ));
 
-Deno.test("a path escaping the lock's folder fails with exit 2 (pip's ../packages layout)", async () => {
-  const fx = await fixture(join(PIP, "pylock.toml"), { urls: "server" });
-  const escaping = await fixture(join(PIP, "pylock.toml"), { urls: "server", keepPaths: true });
-  try {
-    // The file exists at ../packages and its hash matches: only the path is refused.
-    await Deno.stat(join(escaping.dir, "packages", "simple-2.0.tar.gz"));
-    await assertFailsCleanly(
-      fx,
-      escaping.lockPath,
-      2,
-      /"\.\.\/packages\/simple-2\.0\.tar\.gz" points outside the lock file's folder/,
-    );
-  } finally {
-    await escaping.close();
-    await fx.close();
-  }
-});
+Deno.test("a path escaping the lock's folder fails with exit 2 (pip's ../packages layout)", () =>
+  withFixture(
+    join(PIP, "pylock.toml"),
+    { urls: "server" },
+    (fx) =>
+      withFixture(
+        join(PIP, "pylock.toml"),
+        { urls: "server", keepPaths: true },
+        async (escaping) => {
+          // The file exists at ../packages and its hash matches: only the path is refused.
+          await Deno.stat(join(escaping.dir, "packages", "simple-2.0.tar.gz"));
+          await assertFailsCleanly(
+            fx,
+            escaping.lockPath,
+            2,
+            /"\.\.\/packages\/simple-2\.0\.tar\.gz" points outside the lock file's folder/,
+          );
+        },
+      ),
+  ));
 
-Deno.test("unknown lock versions fail with exit 2 and say which version", async () => {
-  const fx = await fixture(UV_EXPORT, { urls: "server" });
-  const dir = join(fx.dir, "versions");
-  await Deno.mkdir(dir);
-  try {
+Deno.test("unknown lock versions fail with exit 2 and say which version", () =>
+  withFixture(UV_EXPORT, { urls: "server" }, async (fx) => {
+    const dir = join(fx.dir, "versions");
+    await Deno.mkdir(dir);
     const text = await Deno.readTextFile(fx.lockPath);
     const v2 = join(dir, "pylock.toml");
     await Deno.writeTextFile(v2, text.replace(/lock-version = "1\.0"/, 'lock-version = "2.0"'));
     await assertFailsCleanly(fx, v2, 2, /lock-version 2\.0 is not supported/);
     // The same through main() itself: its message and exit code.
-    const viaMain = await run(fx.dir, ["--lock", v2, "--python-platform", "linux"], fetch, true);
+    const viaMain = await run(fx.dir, lockArgs(v2, "linux"), fetch, true);
     assert.equal(viaMain.code, 2);
     assert.match(viaMain.stderr, /^error: .*lock-version 2\.0 is not supported/);
     const minor = join(dir, "pylock.minor.toml");
     await Deno.writeTextFile(minor, text.replace(/lock-version = "1\.0"/, 'lock-version = "1.9"'));
     const ok = await run(fx.dir, [
-      "--lock",
-      minor,
-      "--python-platform",
-      "linux",
-      "--python-version",
-      "3.12",
+      ...lockArgs(minor, "linux", "3.12"),
       "-d",
       join(fx.dir, "minor"),
     ]);
@@ -862,35 +752,18 @@ Deno.test("unknown lock versions fail with exit 2 and say which version", async 
       Deno.readTextFileSync(PYTEST_COV).replace(/^version = 1$/m, "version = 2"),
     );
     await assertFailsCleanly(fx, uv2, 2, /lock version 2 is newer than this reader supports/);
-  } finally {
-    await fx.close();
-  }
-});
+  }));
 
-Deno.test("a lock that does not fit the target fails with exit 2 naming the target", async () => {
-  const fx = await fixture(UV_EXPORT, { urls: "server" });
-  try {
-    const old = await fixture(join(PIP, "pylock.oldpython.toml"), { urls: "server" });
-    try {
-      await assertFailsCleanly(fx, old.lockPath, 2, /requires-python ==3\.6\.\*.*target cp312/);
-    } finally {
-      await old.close();
-    }
+Deno.test("a lock that does not fit the target fails with exit 2 naming the target", () =>
+  withFixture(UV_EXPORT, { urls: "server" }, async (fx) => {
+    await withFixture(
+      join(PIP, "pylock.oldpython.toml"),
+      { urls: "server" },
+      (old) => assertFailsCleanly(fx, old.lockPath, 2, /requires-python ==3\.6\.\*.*target cp312/),
+    );
     const dest = join(fx.dir, "py311");
-    const r = await run(fx.dir, [
-      "--lock",
-      fx.lockPath,
-      "--python-platform",
-      "linux",
-      "--python-version",
-      "3.11",
-      "-d",
-      dest,
-    ]);
+    const r = await run(fx.dir, [...lockArgs(fx.lockPath, "linux", "3.11"), "-d", dest]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /requires-python >=3\.12(\.0)? does not allow .*3\.11/);
     assert.deepEqual(await listing(dest), []);
-  } finally {
-    await fx.close();
-  }
-});
+  }));
