@@ -17,7 +17,8 @@ import {
   type WantedFile,
 } from "./_lock_plan.ts";
 import type { TargetPins } from "./_outputs.ts";
-import type { deliver, indexClientOf, readNetrc, Session, targetsOf } from "./download.ts";
+import type { indexClientOf, readNetrc, Session, targetsOf } from "./download.ts";
+import type { deliver } from "./_deliver.ts";
 import { plural } from "./_format.ts";
 
 /**

@@ -1,0 +1,112 @@
+// Provider layers the download command puts around the index provider: one answer per project
+// per run (and a record of offline misses), and pip's hash-checking mode.
+import type { Provider } from "../resolver/types.ts";
+import type { Inputs } from "./_inputs.ts";
+import { InputError } from "./_errors.ts";
+import type { WantedFile } from "./_lock_plan.ts";
+
+/**
+ * A provider that answers each project's versions once per run (so pages asked for early are
+ * not read again) and remembers which projects an offline run could not find in the cache.
+ */
+export function offlineAware(inner: Provider): Provider & { misses: Set<string> } {
+  const misses = new Set<string>();
+  const versions = new Map<string, ReturnType<Provider["versions"]>>();
+  return {
+    misses,
+    ...(inner.prefetch !== undefined ? { prefetch: inner.prefetch } : {}),
+    versions(name, options) {
+      let answer = versions.get(name);
+      if (answer === undefined) {
+        answer = inner.versions(name, options).then((outcome) => {
+          if (outcome.kind === "not-found" && /offline cache/.test(outcome.reason ?? "")) {
+            misses.add(name);
+          }
+          return outcome;
+        });
+        // A failure (network) is not remembered: the resolver's own call tries again.
+        answer.catch(() => versions.delete(name));
+        versions.set(name, answer);
+      }
+      return answer;
+    },
+    async metadata(name, candidate, options) {
+      const outcome = await inner.metadata(name, candidate, options);
+      if (outcome.kind === "unavailable" && /offline/.test(outcome.reason)) {
+        misses.add(`${name} ${candidate.version}`);
+      }
+      return outcome;
+    },
+  };
+}
+
+/** pip's hash-checking mode needs every requirement pinned to one version (`==` or `===`). */
+export function requirePins(inputs: Inputs): void {
+  const loose = inputs.requirements.filter((r) =>
+    r.url === undefined &&
+    !(r.specifier.specifiers.length === 1 &&
+      ["==", "==="].includes(r.specifier.specifiers[0]!.operator) &&
+      !r.specifier.specifiers[0]!.version.endsWith(".*"))
+  );
+  if (loose.length > 0) {
+    throw new InputError(
+      `In hash-checking mode every requirement must be pinned with ==; these are not: ${
+        loose.map((r) => r.toString()).join(", ")
+      }`,
+    );
+  }
+}
+
+/**
+ * Hash-checking mode as pip does it: a project's candidates are only the files whose sha256 was
+ * given, so `--hash` of an sdist selects the sdist even where a wheel exists.
+ */
+export function hashFiltered(
+  inner: Provider,
+  hashes: ReadonlyMap<string, ReadonlySet<string>>,
+): Provider {
+  return {
+    ...(inner.prefetch !== undefined ? { prefetch: inner.prefetch } : {}),
+    async versions(name, options) {
+      const outcome = await inner.versions(name, options);
+      const allowed = hashes.get(name);
+      if (outcome.kind !== "found" || allowed === undefined) return outcome;
+      const candidates = outcome.candidates.map((c) => ({
+        ...c,
+        files: c.files.filter((f) => {
+          const sha = f.hashes["sha256"];
+          return sha !== undefined && allowed.has(`sha256:${sha.toLowerCase()}`);
+        }),
+      })).filter((c) => c.files.length > 0);
+      return { kind: "found", candidates };
+    },
+    metadata: (name, candidate, options) => inner.metadata(name, candidate, options),
+  };
+}
+
+/** pip's hash-checking mode: with --require-hashes (or any --hash), every file must match one. */
+export function checkHashes(inputs: Inputs, wanted: readonly WantedFile[]): void {
+  const checking = inputs.requireHashes || inputs.hashes.size > 0;
+  if (!checking) return;
+  const problems: string[] = [];
+  for (const f of wanted) {
+    const allowed = inputs.hashes.get(f.project);
+    if (allowed === undefined) {
+      problems.push(
+        `${f.project}: no --hash given (hash-checking mode needs one for every package)`,
+      );
+      continue;
+    }
+    const sha = f.sha256 === undefined ? undefined : `sha256:${f.sha256}`;
+    if (sha === undefined || !allowed.has(sha)) {
+      problems.push(
+        `${f.filename}: ${
+          sha === undefined ? "the index gives no sha256" : `index hash ${sha}`
+        } matches none of ${[...allowed].join(", ")}`,
+      );
+    }
+  }
+  if (problems.length > 0) {
+    throw new InputError(`Hash check failed:\n  ${problems.join("\n  ")}`);
+  }
+}
