@@ -65,13 +65,17 @@ export interface LocalDirStoreOptions {
 
 /** A file to bring into the cache with {@linkcode LocalDirStore.obtain}. */
 export interface ObtainRequest {
+  /** Where to download the file from when it is not cached; recorded with credentials redacted. */
   url: string;
   /** Expected sha256 (from the index); a cached copy is used when present and intact. */
   sha256?: string;
+  /** Expected size in bytes; the download fails when it differs. */
   size?: number;
+  /** The distribution file name, recorded with the entry (and used to infer `project`). */
   filename?: string;
   /** Project name; inferred from `filename` when omitted. */
   project?: string;
+  /** Extra request headers for the download, e.g. `authorization` for a private index. */
   headers?: Record<string, string>;
 }
 
@@ -142,6 +146,8 @@ export class LocalDirStore implements CacheStore {
   #obtaining = new Map<string, Promise<ObtainResult>>();
 
   /**
+   * Opens a store rooted at `root`; nothing touches the disk until the first call.
+   *
    * @param root The cache directory (see `defaultCacheDir`); created on first write.
    * @param options Injected effects.
    */

@@ -51,7 +51,9 @@ export type PutSource =
 export interface PutInfo {
   /** Expected sha256; the put fails with `hash-mismatch` when the bytes differ. */
   sha256?: string;
+  /** The distribution file name, recorded with the entry for `cache info` and `clean`. */
   filename?: string;
+  /** Normalised project name, so `cache clean <project>` can find the entry. */
   project?: string;
   /** Source URL; stored redacted. */
   url?: string;
@@ -59,7 +61,9 @@ export interface PutInfo {
 
 /** What `prune` removed. */
 export interface PruneReport {
+  /** Number of files removed. */
   removedFiles: number;
+  /** Bytes freed by removing them. */
   freedBytes: number;
 }
 
@@ -67,12 +71,17 @@ export interface PruneReport {
 export interface CacheStats {
   /** Root directory of the store. */
   root: string;
+  /** Number of cached distribution files. */
   entries: number;
+  /** Bytes taken by the cached distribution files. */
   bytes: number;
+  /** Number of cached HTTP responses (index pages and metadata). */
   httpEntries: number;
+  /** Bytes taken by the cached HTTP responses. */
   httpBytes: number;
   /** Partial downloads kept for resuming. */
   partialFiles: number;
+  /** Bytes taken by the partial downloads. */
   partialBytes: number;
 }
 
@@ -104,7 +113,9 @@ export interface CacheStore {
 
 /** One stored HTTP response: its body and its cache metadata (any JSON value, e.g. headers). */
 export interface HttpCacheEntry<M = unknown> {
+  /** The response body as received. */
   body: Uint8Array;
+  /** The cache policy data stored with it (e.g. status, `ETag`, `Cache-Control`). */
   meta: M;
 }
 
@@ -141,10 +152,13 @@ export type CacheErrorCode =
  * ```
  */
 export class CacheError extends Error {
+  /** The error class name, for logs and for telling it apart without `instanceof`. */
   override name = "CacheError";
   /** Machine-readable reason. */
   readonly code: CacheErrorCode;
   /**
+   * Builds the error.
+   *
    * @param code Machine-readable reason.
    * @param message What failed and why.
    * @param options The underlying error.

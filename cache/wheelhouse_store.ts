@@ -30,10 +30,13 @@ import { CacheError } from "./types.ts";
 
 /** A file the wheelhouse must contain. */
 export interface WantedFile {
+  /** The file name to use in the wheelhouse, as the index gave it. */
   filename: string;
   /** Lowercase hex sha256 (from the index or the download). */
   sha256: string;
+  /** Where to download it from; credentials are redacted before the URL goes into the manifest. */
   url: string;
+  /** Expected size in bytes, when the index states it; a present file of another size is bad. */
   size?: number;
   /** Project name; inferred from the filename when omitted. */
   project?: string;
@@ -45,7 +48,9 @@ export interface WantedFile {
 
 /** What is on disk for one file name (sha256 known from the manifest or by hashing). */
 export interface PresentFile {
+  /** Size in bytes of the file on disk. */
   size: number;
+  /** Lower-case hex sha256, when the manifest records it or the file was hashed. */
   sha256?: string;
 }
 
@@ -60,6 +65,7 @@ export type WheelhouseAction =
 
 /** Output of {@linkcode planWheelhouse}. */
 export interface WheelhousePlan {
+  /** One action per distinct wanted file name (duplicates merged), sorted by file name. */
   actions: WheelhouseAction[];
   /** Files in the directory that no wanted file names (left alone unless pruned). */
   extra: string[];
@@ -67,20 +73,29 @@ export interface WheelhousePlan {
 
 /** One line of `manifest.json`. */
 export interface ManifestEntry {
+  /** The file name in the wheelhouse. */
   filename: string;
+  /** Normalised project name (used for the `simple/` tree). */
   project: string;
+  /** Lower-case hex sha256 of the file. */
   sha256: string;
+  /** Size in bytes. */
   size: number;
   /** Source URL, credentials redacted. */
   url: string;
+  /** Names of the targets (platforms) the file serves. */
   targets: string[];
+  /** `Requires-Python` of the file, repeated in `simple/` as PEP 503 `data-requires-python`. */
   requiresPython?: string;
 }
 
 /** `manifest.json`. */
 export interface Manifest {
+  /** Format version of the manifest; a manifest of another version is treated as absent. */
   version: 1;
+  /** The program that wrote the manifest (`wheelhouse`). */
   generator: string;
+  /** Every file of the wheelhouse, sorted by file name. */
   files: ManifestEntry[];
 }
 
@@ -360,19 +375,25 @@ export interface SyncOptions {
   verify?: boolean;
   /** Remove files that the previous manifest listed but that are no longer wanted. */
   prune?: boolean;
+  /** Cancels the sync: checked before each file and passed to downloads. */
   signal?: AbortSignal;
 }
 
 /** What {@linkcode WheelhouseStore.sync} did. */
 export interface SyncReport {
+  /** Files that were already present and intact. */
   kept: string[];
+  /** Files hard-linked from the cache. */
   linked: string[];
+  /** Files copied from the cache (where a hard link was not possible). */
   copied: string[];
+  /** Files downloaded. */
   fetched: string[];
   /** Bad files that were replaced. */
   replaced: string[];
   /** Old files removed by `prune`. */
   removed: string[];
+  /** The manifest as written. */
   manifest: Manifest;
 }
 
@@ -402,6 +423,8 @@ export class WheelhouseStore {
   #random: () => number;
 
   /**
+   * Opens a wheelhouse at `dir`; nothing touches the disk until the first call.
+   *
    * @param dir The wheelhouse directory (created when needed).
    * @param options Injected effects.
    */

@@ -15,7 +15,9 @@ export interface TextSink {
 
 /** Everything a command may touch besides the file system. */
 export interface CliIo {
+  /** Where command output goes (lists, reports, `--version`). */
   stdout: TextSink;
+  /** Where progress, warnings and error messages go. */
   stderr: TextSink;
   /** Reads an environment variable. */
   env(name: string): string | undefined;

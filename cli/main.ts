@@ -14,6 +14,9 @@ import { cacheCommand } from "./cache.ts";
 import { describeError, exitCodeOf } from "./_errors.ts";
 import { VERSION } from "./_version.ts";
 
+// `main` takes a CliIo, so callers that run it in-process need the type.
+export type { CliIo, TextSink } from "./io.ts";
+
 const HELP = `wheelhouse ${VERSION}: resolve Python requirements and download wheels and sdists
 
 Usage:

@@ -1,14 +1,5 @@
 // Back-off policy: pure functions, no clock and no randomness of their own.
-
-/** Tunables of the retry policy. */
-export interface BackoffPolicy {
-  /** Delay bound of the first retry, in ms. */
-  baseMs: number;
-  /** Upper bound of the jittered delay, in ms. */
-  maxDelayMs: number;
-  /** Longest `Retry-After` we agree to wait, in ms; longer requests are clamped to this. */
-  maxRetryAfterMs: number;
-}
+import type { BackoffPolicy } from "./types.ts";
 
 export const DEFAULT_BACKOFF: BackoffPolicy = {
   baseMs: 250,

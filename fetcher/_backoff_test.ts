@@ -3,11 +3,11 @@ import fc from "fast-check";
 import {
   backoffBound,
   backoffDelay,
-  type BackoffPolicy,
   DEFAULT_BACKOFF,
   isRetryableStatus,
   parseRetryAfter,
 } from "./_backoff.ts";
+import type { BackoffPolicy } from "./types.ts";
 
 const policyArb: fc.Arbitrary<BackoffPolicy> = fc.record({
   baseMs: fc.integer({ min: 1, max: 5000 }),

@@ -9,16 +9,11 @@
 import { createHash, type Hash } from "node:crypto";
 import { posix, win32 } from "node:path";
 import { fileURLToPath } from "node:url";
-import {
-  backoffDelay,
-  type BackoffPolicy,
-  DEFAULT_BACKOFF,
-  isRetryableStatus,
-  parseRetryAfter,
-} from "./_backoff.ts";
+import { backoffDelay, DEFAULT_BACKOFF, isRetryableStatus, parseRetryAfter } from "./_backoff.ts";
 import { Limiter, OnceMap } from "./_limiter.ts";
 import { nodeFs } from "./node_fs.ts";
 import {
+  type BackoffPolicy,
   type FetchCallOptions,
   FetchError,
   type FetchErrorCode,
@@ -163,6 +158,8 @@ export class HttpFetchStrategy implements FetchStrategy {
   #userAgent: string;
 
   /**
+   * Creates a strategy; nothing is fetched until {@linkcode HttpFetchStrategy.fetch} is called.
+   *
    * @param options Injected effects and limits.
    * @throws {RangeError} When a limit is below 1.
    */

@@ -12,10 +12,13 @@ import type { FileStat, FileSystem, WritableFile } from "./types.ts";
 
 /** An error with a Node-style `code`, like the ones `node:fs` throws. */
 export class FsError extends Error {
+  /** The error class name, for logs and for telling it apart without `instanceof`. */
   override name = "FsError";
   /** `ENOENT`, `EEXIST`, `EBUSY`, ... */
   readonly code: string;
   /**
+   * Builds the error; the message reads like Node's (`ENOENT: open '/a'`).
+   *
    * @param code Node-style error code.
    * @param op The operation that failed.
    * @param path The path it failed on.
@@ -28,12 +31,15 @@ export class FsError extends Error {
 
 /** Thrown by every operation at and after the crash step of a {@linkcode MemoryFs}. */
 export class CrashError extends Error {
+  /** The error class name, so tests can tell a simulated crash from a real failure. */
   override name = "CrashError";
 }
 
 /** The shared disk behind one or more {@linkcode MemoryFs} views. */
 export interface MemoryDisk {
+  /** File contents and modification times, keyed by absolute POSIX path. */
   files: Map<string, { data: Uint8Array; mtimeMs: number }>;
+  /** Directories that exist, by absolute POSIX path; `/` always does. */
   dirs: Set<string>;
 }
 
@@ -78,7 +84,11 @@ export class MemoryFs implements FileSystem {
   #crashed = false;
   #options: MemoryFsOptions;
 
-  /** @param options Disk to share and faults to inject. */
+  /**
+   * Creates a view of a new disk, or of `options.disk` to share one between views.
+   *
+   * @param options Disk to share and faults to inject.
+   */
   constructor(options: MemoryFsOptions = {}) {
     this.#options = options;
     this.disk = options.disk ?? { files: new Map(), dirs: new Set(["/"]) };
@@ -169,6 +179,7 @@ export class MemoryFs implements FileSystem {
     }
   }
 
+  /** Reads a whole file; rejects with `ENOENT` when it is missing. */
   async readFile(path: string): Promise<Uint8Array> {
     const p = await this.#enter("readFile", path);
     const entry = this.disk.files.get(p);
@@ -218,6 +229,7 @@ export class MemoryFs implements FileSystem {
     if (p !== "/") this.disk.dirs.delete(p);
   }
 
+  /** Creates a directory; with `recursive`, its parents too and no `EEXIST` when it exists. */
   async mkdir(path: string, options?: { recursive?: boolean }): Promise<void> {
     const p = await this.#enter("mkdir", path);
     if (this.disk.files.has(p)) throw new FsError("EEXIST", "mkdir", p);
@@ -261,6 +273,7 @@ export class MemoryFs implements FileSystem {
     this.disk.files.set(b, entry);
   }
 
+  /** Copies a file's bytes to a new path, replacing whatever is there. */
   async copyFile(from: string, to: string): Promise<void> {
     const a = await this.#enter("copyFile", from);
     const b = posix.resolve("/", to);

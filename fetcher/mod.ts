@@ -21,9 +21,11 @@ export {
   type MemoryFsOptions,
 } from "./memory_fs.ts";
 export { nodeFs } from "./node_fs.ts";
+// The type of the `backoff` option of HttpFetchStrategy and retryingFetch.
 export { redactUrl } from "./redact.ts";
 export { retryingFetch, type RetryingFetchOptions } from "./retrying_fetch.ts";
 export {
+  type BackoffPolicy,
   type FetchCallOptions,
   FetchError,
   type FetchErrorCode,

@@ -6,13 +6,8 @@
  *
  * @module
  */
-import {
-  backoffDelay,
-  type BackoffPolicy,
-  DEFAULT_BACKOFF,
-  isRetryableStatus,
-  parseRetryAfter,
-} from "./_backoff.ts";
+import { backoffDelay, DEFAULT_BACKOFF, isRetryableStatus, parseRetryAfter } from "./_backoff.ts";
+import type { BackoffPolicy } from "./types.ts";
 
 /** Options of {@linkcode retryingFetch}. */
 export interface RetryingFetchOptions {

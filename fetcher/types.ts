@@ -68,8 +68,11 @@ export interface Reporter {
 
 /** The subset of `stat` the fetcher and cache need. */
 export interface FileStat {
+  /** Size in bytes. */
   size: number;
+  /** Whether the path is a regular file. */
   isFile: boolean;
+  /** Whether the path is a directory. */
   isDirectory: boolean;
   /** Modification time in milliseconds since the epoch. */
   mtimeMs: number;
@@ -77,9 +80,11 @@ export interface FileStat {
 
 /** An open file being written. `write` writes all of `data`. */
 export interface WritableFile {
+  /** Writes all of `data` after what was written before. */
   write(data: Uint8Array): Promise<void>;
   /** Flushes to stable storage. */
   sync(): Promise<void>;
+  /** Releases the handle; nothing may be written after it. */
   close(): Promise<void>;
 }
 
@@ -93,6 +98,7 @@ export interface FileSystem {
   open(path: string, flags: "w" | "a" | "wx"): Promise<WritableFile>;
   /** Reads a file in chunks, from byte `start` (default 0). */
   read(path: string, options?: { start?: number }): AsyncIterable<Uint8Array>;
+  /** Reads a whole file; rejects with code `ENOENT` when it does not exist. */
   readFile(path: string): Promise<Uint8Array>;
   /** Rejects with code `ENOENT` when the path does not exist. */
   stat(path: string): Promise<FileStat>;
@@ -102,11 +108,13 @@ export interface FileSystem {
   unlink(path: string): Promise<void>;
   /** Removes a file or tree; never rejects for a missing path. */
   rm(path: string, options?: { recursive?: boolean }): Promise<void>;
+  /** Creates a directory; with `recursive`, also its parents and no error when it exists. */
   mkdir(path: string, options?: { recursive?: boolean }): Promise<void>;
   /** Names (not paths) of the entries of a directory. */
   readdir(path: string): Promise<string[]>;
   /** Hard link; rejects with `EXDEV` across file systems. */
   link(existing: string, newPath: string): Promise<void>;
+  /** Copies a file, for when `link` fails (`EXDEV`, or file systems without hard links). */
   copyFile(from: string, to: string): Promise<void>;
 }
 
@@ -126,10 +134,15 @@ export type FetchErrorCode =
 export interface FetchErrorOptions {
   /** The URL; it is redacted before it is stored. */
   url: string;
+  /** The error underneath (a network error, an `FsError`), kept as the error's `cause`. */
   cause?: unknown;
+  /** HTTP status of the last response, for `http-status`. */
   status?: number;
+  /** Requests made before giving up. */
   attempts?: number;
+  /** Expected hash or size, for `hash-mismatch` and `size-mismatch`. */
   expected?: string;
+  /** Actual hash or size, for `hash-mismatch` and `size-mismatch`. */
   actual?: string;
 }
 
@@ -147,6 +160,7 @@ export interface FetchErrorOptions {
  * ```
  */
 export class FetchError extends Error {
+  /** The error class name, for logs and for telling it apart without `instanceof`. */
   override name = "FetchError";
   /** Machine-readable reason. */
   readonly code: FetchErrorCode;
@@ -178,4 +192,14 @@ export class FetchError extends Error {
     this.expected = options.expected;
     this.actual = options.actual;
   }
+}
+
+/** Tunables of the retry policy. */
+export interface BackoffPolicy {
+  /** Delay bound of the first retry, in ms. */
+  baseMs: number;
+  /** Upper bound of the jittered delay, in ms. */
+  maxDelayMs: number;
+  /** Longest `Retry-After` we agree to wait, in ms; longer requests are clamped to this. */
+  maxRetryAfterMs: number;
 }

@@ -9,7 +9,9 @@
 export interface NetrcEntry {
   /** Host name; undefined for the `default` entry. */
   machine: string | undefined;
+  /** The user name of the entry (`login`). */
   login: string;
+  /** The password of the entry (`password`). */
   password: string;
 }
 
@@ -115,7 +117,9 @@ export function redactText(text: string): string {
 export interface SplitUrl {
   /** The URL without user-info. */
   url: string;
+  /** The user name from the URL's user-info, percent-decoded. */
   username: string | undefined;
+  /** The password from the URL's user-info, percent-decoded. */
   password: string | undefined;
 }
 
@@ -175,7 +179,11 @@ export class CredentialStore {
   #bindings: Binding[] = [];
   #netrc: NetrcEntry[];
 
-  /** @param options `.netrc` text. */
+  /**
+   * Creates a store. URL user-info wins, then credentials given with `add`, then `.netrc`.
+   *
+   * @param options `.netrc` text.
+   */
   constructor(options: CredentialStoreOptions = {}) {
     this.#netrc = options.netrc === undefined ? [] : parseNetrc(options.netrc);
   }
@@ -234,7 +242,9 @@ function basic(username: string, password: string): Record<string, string> {
 
 /** The names of the environment variables that hold one index host's credentials. */
 export interface CredentialEnvNames {
+  /** The variable holding the user name. */
   username: string;
+  /** The variable holding the password. */
   password: string;
 }
 

@@ -21,13 +21,24 @@ import type { CachedResponse, CachedResponseMeta, HttpCacheStorage } from "./typ
 export class MemoryHttpCacheStorage implements HttpCacheStorage {
   #map = new Map<string, CachedResponse>();
 
-  /** @param key Cache key. @returns The stored response or undefined. */
+  /**
+   * Returns the stored response for `key`, or undefined.
+   *
+   * @param key Cache key.
+   * @returns The stored response or undefined.
+   */
   get(key: string): Promise<CachedResponse | undefined> {
     const hit = this.#map.get(key);
     return Promise.resolve(hit && { body: hit.body, meta: { ...hit.meta } });
   }
 
-  /** @param key Cache key. @param body Body bytes. @param meta Response metadata. */
+  /**
+   * Stores (replaces) the response for `key`.
+   *
+   * @param key Cache key.
+   * @param body Body bytes.
+   * @param meta Response metadata.
+   */
   put(key: string, body: Uint8Array, meta: CachedResponseMeta): Promise<void> {
     this.#map.set(key, { body, meta: { ...meta } });
     return Promise.resolve();
@@ -41,9 +52,13 @@ export class MemoryHttpCacheStorage implements HttpCacheStorage {
 
 /** File operations used by {@linkcode DirHttpCacheStorage}. */
 export interface CacheDirFs {
+  /** Reads a whole file; rejects when it is missing. */
   readFile(path: string): Promise<Uint8Array>;
+  /** Writes a whole file (a temporary one, renamed into place). */
   writeFile(path: string, data: Uint8Array): Promise<void>;
+  /** Renames a file, replacing the target, so readers never see a half-written entry. */
   rename(from: string, to: string): Promise<void>;
+  /** Creates a directory and its parents; no error when it exists. */
   mkdir(path: string): Promise<void>;
 }
 
@@ -80,6 +95,8 @@ export class DirHttpCacheStorage implements HttpCacheStorage {
   #ready: Promise<void> | undefined;
 
   /**
+   * Creates a storage in `dir`.
+   *
    * @param dir The directory (created on first write).
    * @param options `fs` to replace the Deno file system.
    */
@@ -88,7 +105,12 @@ export class DirHttpCacheStorage implements HttpCacheStorage {
     this.#fs = options.fs ?? denoFs;
   }
 
-  /** @param key Cache key. @returns The stored response, or undefined when absent or unreadable. */
+  /**
+   * Returns the stored response for `key`, or undefined.
+   *
+   * @param key Cache key.
+   * @returns The stored response, or undefined when absent or unreadable.
+   */
   async get(key: string): Promise<CachedResponse | undefined> {
     const base = `${this.#dir}/${await keyName(key)}`;
     try {
@@ -103,7 +125,13 @@ export class DirHttpCacheStorage implements HttpCacheStorage {
     }
   }
 
-  /** @param key Cache key. @param body Body bytes. @param meta Response metadata. */
+  /**
+   * Stores (replaces) the response for `key`; each file is written to a temporary name, then renamed.
+   *
+   * @param key Cache key.
+   * @param body Body bytes.
+   * @param meta Response metadata.
+   */
   async put(key: string, body: Uint8Array, meta: CachedResponseMeta): Promise<void> {
     this.#ready ??= this.#fs.mkdir(this.#dir);
     await this.#ready;

@@ -36,6 +36,8 @@ export class IndexError extends Error {
   readonly status: number | undefined;
 
   /**
+   * Builds the error.
+   *
    * @param code The failure kind.
    * @param message What failed and why, with redacted URLs.
    * @param options `cause` and, for HTTP failures, `status`.

@@ -66,7 +66,9 @@ export interface SimpleIndexClientOptions {
   strategy?: IndexStrategy;
   /** Which page format to ask for; default `auto`. */
   format?: PageFormat;
+  /** HTTP client; tests pass one that serves a local index. */
   fetch?: typeof globalThis.fetch;
+  /** The clock, in epoch milliseconds, for HTTP cache freshness. */
   now?: () => number;
   /** Default signal for every request (per-call signals add to it). */
   signal?: AbortSignal;
@@ -109,6 +111,7 @@ export interface SimpleIndexClientOptions {
   onWholeFile?: (file: DistFile, bytes: Uint8Array) => Promise<void>;
   /** Use HTTP range requests for wheels without PEP 658 metadata; default true. */
   rangeRequests?: boolean;
+  /** The `User-Agent` header; default `wheelhouse/0.1`. */
   userAgent?: string;
 }
 
@@ -239,6 +242,8 @@ export class SimpleIndexClient implements IndexClient {
   #metadata = new SingleFlight<MetadataOutcome>();
 
   /**
+   * Creates a client; nothing is fetched until the first call.
+   *
    * @param options Indexes, find-links, strategy, injected effects, caps.
    * @throws {IndexError} `invalid-url` for an index URL that cannot be parsed.
    */

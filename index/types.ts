@@ -134,7 +134,9 @@ export interface IndexSpec {
   url: string;
   /** A name for messages and for per-index environment variables. */
   name?: string;
+  /** User name for this index; takes precedence over `.netrc`. */
   username?: string;
+  /** Password or token for this index; takes precedence over `.netrc`. */
   password?: string;
 }
 
@@ -144,10 +146,15 @@ export interface CachedResponseMeta {
   url: string;
   /** Epoch milliseconds when the response was received or last revalidated. */
   storedAt: number;
+  /** HTTP status of the stored response. */
   status: number;
+  /** The `Content-Type` header, which says whether the page is PEP 691 JSON or PEP 503 HTML. */
   contentType?: string;
+  /** The `ETag` header, sent back as `If-None-Match` to revalidate. */
   etag?: string;
+  /** The `Last-Modified` header, sent back as `If-Modified-Since` to revalidate. */
   lastModified?: string;
+  /** The `Cache-Control` header, which decides freshness. */
   cacheControl?: string;
   /** The `Age` header in seconds at reception, if any. */
   age?: number;
@@ -155,7 +162,9 @@ export interface CachedResponseMeta {
 
 /** A cached response. */
 export interface CachedResponse {
+  /** The response body. */
   body: Uint8Array;
+  /** Its status, headers and storage time. */
   meta: CachedResponseMeta;
 }
 
@@ -169,6 +178,7 @@ export interface HttpCacheStorage {
 
 /** The file-system operations the index client needs for find-links directories and `file://`. */
 export interface IndexFs {
+  /** Reads a whole file. */
   readFile(path: string): Promise<Uint8Array>;
   /** Names of the entries of a directory (files only is fine). */
   readDir(path: string): Promise<string[]>;
@@ -191,14 +201,21 @@ export interface LocalRangeFile {
 
 /** One file as a project page (HTML or JSON) describes it, before its name is parsed. */
 export interface PageFile {
+  /** The file name, not yet parsed or validated. */
   filename: string;
   /** Absolute URL as the page gave it (resolved against `<base href>` / the page URL). */
   url: string;
+  /** Hashes by algorithm, from the URL fragment (PEP 503) or `hashes` (PEP 691). */
   hashes: Hashes;
+  /** `Requires-Python` of the file (PEP 503 `data-requires-python`, PEP 691 `requires-python`). */
   requiresPython?: string;
+  /** Whether and why the file is yanked (PEP 592). */
   yanked: Yanked;
+  /** Whether the index serves the core metadata separately, and its hashes (PEP 658/714). */
   coreMetadata: false | { hashes: Hashes };
+  /** Size in bytes (PEP 700). */
   size?: number;
+  /** Upload time, ISO 8601 (PEP 700 `upload-time`). */
   uploadTime?: string;
 }
 
@@ -208,6 +225,7 @@ export interface ProjectPage {
   apiVersion?: string;
   /** The project name the page states (JSON `name`). */
   name?: string;
+  /** The files listed, in page order. */
   files: PageFile[];
   /** PEP 700 `versions`. */
   versions?: string[];

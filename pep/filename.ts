@@ -19,6 +19,8 @@ export class InvalidFilenameError extends SyntaxError {
   /** The rejected filename. */
   readonly filename: string;
   /**
+   * Builds the error for a wheel or sdist filename that PEP 427/625 rejects.
+   *
    * @param code Which kind of filename was rejected.
    * @param filename The rejected filename.
    * @param reason Why it was rejected.

@@ -51,6 +51,7 @@ export type MarkerVariable = keyof MarkerEnvironment | "extra" | "dependency_gro
 
 /** Raised by {@link Marker.parse} for text that is not a PEP 508 marker. */
 export class InvalidMarkerError extends SyntaxError {
+  /** The error class name, for logs and for telling it apart without `instanceof`. */
   override name = "InvalidMarkerError";
   /** Always `"invalid-marker"`. */
   readonly code: "invalid-marker" = "invalid-marker";

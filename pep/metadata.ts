@@ -24,6 +24,7 @@ export type InvalidMetadataCode =
 
 /** A core metadata document that cannot be read; `line` is 1-based (0 when not tied to a line). */
 export class InvalidMetadataError extends SyntaxError {
+  /** The error class name, for logs and for telling it apart without `instanceof`. */
   override readonly name = "InvalidMetadataError";
   /** Machine-readable reason. */
   readonly code: InvalidMetadataCode;

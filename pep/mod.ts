@@ -29,3 +29,5 @@ export * from "./requirements_file.ts";
 export * from "./pyproject.ts";
 export * from "./pylock.ts";
 export * from "./uv_lock.ts";
+// The shared base of PyprojectError, PylockError and UvLockError, so callers can catch all three.
+export * from "./toml_file_error.ts";

@@ -15,14 +15,8 @@ import { Marker, type MarkerEnvironment } from "./marker.ts";
 import { isValidName, normalizeName } from "./name.ts";
 import { SpecifierSet } from "./specifier.ts";
 import { Version } from "./version.ts";
-import {
-  fileReader,
-  lastSegment,
-  parseTomlFile,
-  type Reader,
-  type Table,
-  TomlFileError,
-} from "./_toml.ts";
+import { fileReader, lastSegment, parseTomlFile, type Reader, type Table } from "./_toml.ts";
+import { TomlFileError } from "./toml_file_error.ts";
 
 /** Why a pylock.toml was rejected, or why selection from it failed. */
 export type PylockErrorCode =

@@ -9,7 +9,8 @@
 import { normalizeName } from "./name.ts";
 import { Requirement } from "./requirement.ts";
 import { SpecifierSet } from "./specifier.ts";
-import { fileReader, isTable, parseTomlFile, type Table, TomlFileError } from "./_toml.ts";
+import { fileReader, isTable, parseTomlFile, type Table } from "./_toml.ts";
+import { TomlFileError } from "./toml_file_error.ts";
 
 /** Why a pyproject.toml was rejected (or a selection from it failed). */
 export type PyprojectErrorCode =

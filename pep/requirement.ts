@@ -12,6 +12,7 @@ import { SpecifierSet } from "./specifier.ts";
 
 /** Raised by {@link Requirement.parse} for text that is not a PEP 508 requirement. */
 export class InvalidRequirementError extends SyntaxError {
+  /** The error class name, for logs and for telling it apart without `instanceof`. */
   override name = "InvalidRequirementError";
   /** Always `"invalid-requirement"`. */
   readonly code: "invalid-requirement" = "invalid-requirement";

@@ -86,6 +86,7 @@ export type RequirementsFileErrorCode =
 
 /** A requirement file that cannot be read; `line` and `column` are 1-based (0 = unknown). */
 export class RequirementsFileError extends SyntaxError {
+  /** The error class name, for logs and for telling it apart without `instanceof`. */
   override readonly name = "RequirementsFileError";
   /** Machine-readable reason. */
   readonly code: RequirementsFileErrorCode;

@@ -34,6 +34,8 @@ export class InvalidSpecifierError extends SyntaxError {
   readonly column: number;
 
   /**
+   * Builds the error; the message quotes the input and names the column.
+   *
    * @param input The text that failed to parse.
    * @param column 1-based column of the problem.
    * @param reason Why the text is invalid.
@@ -275,7 +277,12 @@ export class Specifier {
   readonly operator: SpecifierOperator;
   /** The version as written, without surrounding whitespace (e.g. `"1.0"`, `"1.*"`). */
   readonly version: string;
-  /** The compiled predicate; module-private. */
+  /**
+   * The compiled predicate; module-private (its symbol is never exported), so it is left out of
+   * the documentation.
+   *
+   * @ignore
+   */
   readonly [MATCH]: Matcher;
   readonly #namesPrerelease: boolean;
 

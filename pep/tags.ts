@@ -51,6 +51,8 @@ export class InvalidTagError extends SyntaxError {
   /** The text that failed to parse. */
   readonly tag: string;
   /**
+   * Builds the error; the message quotes the tag.
+   *
    * @param tag The offending text.
    * @param reason Why it was rejected.
    */
@@ -110,6 +112,8 @@ export class InvalidTargetError extends Error {
   /** Which input was rejected. */
   readonly code: InvalidTargetCode;
   /**
+   * Builds the error for a target that cannot be built from the given preset or options.
+   *
    * @param code Which input was rejected.
    * @param message What failed and why.
    * @param options Standard error options (`cause`).

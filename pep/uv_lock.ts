@@ -13,14 +13,8 @@ import { Marker, type MarkerEnvironment } from "./marker.ts";
 import { normalizeName } from "./name.ts";
 import { SpecifierSet } from "./specifier.ts";
 import { Version } from "./version.ts";
-import {
-  fileReader,
-  lastSegment,
-  parseTomlFile,
-  type Reader,
-  type Table,
-  TomlFileError,
-} from "./_toml.ts";
+import { fileReader, lastSegment, parseTomlFile, type Reader, type Table } from "./_toml.ts";
+import { TomlFileError } from "./toml_file_error.ts";
 
 /** The newest `version` of uv.lock this reader understands. */
 const SUPPORTED_VERSION = 1;

@@ -55,6 +55,8 @@ export class InvalidVersionError extends SyntaxError {
   readonly input: string;
 
   /**
+   * Builds the error; the message quotes the input.
+   *
    * @param input The text that failed to parse.
    * @param options `cause`, when another error lies beneath.
    */
@@ -118,7 +120,12 @@ export class Version {
   readonly dev: number | undefined;
   /** The local label split on `.`, `-`, `_`: numbers for all-digit parts, lower-case strings. */
   readonly local: readonly (string | number)[] | undefined;
-  /** The comparison key; private to the pep module. */
+  /**
+   * The comparison key; private to the pep module (its symbol is never exported), so it is left
+   * out of the documentation.
+   *
+   * @ignore
+   */
   readonly [VERSION_KEY]: VersionKey;
   readonly #parts: VersionParts;
   readonly #isPrerelease: boolean;

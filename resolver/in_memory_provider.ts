@@ -25,9 +25,11 @@ interface Entry {
 
 /** One file of an in-memory version. */
 export interface InMemoryFile {
+  /** Whether the file is a wheel (with `tags`) or an sdist (tags do not apply). */
   readonly kind: "wheel" | "sdist";
   /** Wheel tags, e.g. `["cp312-cp312-win_amd64"]`; default `["py3-none-any"]`. */
   readonly tags?: readonly string[];
+  /** `Requires-Python` of the file, as an index would state it (PEP 503 `data-requires-python`). */
   readonly requiresPython?: string;
   /** Yanked (PEP 592); a string marks it yanked with that reason. */
   readonly yanked?: boolean | string;
@@ -76,6 +78,8 @@ export class InMemoryProvider implements Provider {
   readonly requests: string[] = [];
 
   /**
+   * Creates a provider over a fixed set of projects, for tests and examples.
+   *
    * @param universe The packages.
    * @throws Never; versions and requirements are parsed (and may throw `SyntaxError`s) when a
    * project or its metadata is first asked for.

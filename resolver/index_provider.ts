@@ -102,7 +102,11 @@ export class IndexProvider implements Provider {
   readonly prefetch = true;
   readonly #client: IndexClient;
 
-  /** @param client The index client to ask. */
+  /**
+   * Creates a provider that asks `client` for versions and metadata.
+   *
+   * @param client The index client to ask.
+   */
   constructor(client: IndexClient) {
     this.#client = client;
   }

@@ -38,7 +38,9 @@ export interface CandidateFile {
 
 /** One version of a project with its files. */
 export interface VersionCandidate {
+  /** The version. */
   readonly version: Version;
+  /** Its files (wheels and sdists); filtering by target is the resolver's job. */
   readonly files: readonly CandidateFile[];
 }
 
@@ -49,7 +51,9 @@ export type VersionsOutcome =
 
 /** The part of core metadata the resolver uses. */
 export interface PackageMetadata {
+  /** `Requires-Dist` (core metadata 1.2+, PEP 508 requirements), markers not yet evaluated. */
   readonly requiresDist: readonly Requirement[];
+  /** `Requires-Python` (core metadata 1.2); undefined when the metadata does not state it. */
   readonly requiresPython?: SpecifierSet | undefined;
   /** Normalised `Provides-Extra` names; empty when the metadata does not list any. */
   readonly providesExtra: readonly string[];
@@ -62,6 +66,7 @@ export type MetadataOutcome =
 
 /** Options passed to every provider call. */
 export interface ProviderCallOptions {
+  /** Cancels the call; providers pass it to their requests. */
   readonly signal?: AbortSignal;
 }
 
@@ -158,6 +163,7 @@ export interface ResolveOptions {
   readonly concurrency?: number;
   /** Progress events, and `warning` events once a resolution succeeded. */
   readonly reporter?: Reporter;
+  /** Cancels the resolution; it then fails with code `aborted`. */
   readonly signal?: AbortSignal;
 }
 
@@ -165,6 +171,7 @@ export interface ResolveOptions {
 export interface ResolvedPackage {
   /** Normalised project name. */
   readonly name: string;
+  /** The pinned version. */
   readonly version: Version;
   /** Extras that were activated, normalised and sorted. */
   readonly extras: readonly string[];
@@ -176,6 +183,7 @@ export interface ResolvedPackage {
 
 /** The result of resolving for one target. */
 export interface Resolution {
+  /** The target the packages were resolved for (its markers and tags). */
   readonly target: Target;
   /** Pinned packages keyed by normalised name, in name order. */
   readonly packages: ReadonlyMap<string, ResolvedPackage>;
@@ -183,8 +191,11 @@ export interface Resolution {
 
 /** A file to fetch and the targets it serves. */
 export interface PlannedFile {
+  /** Normalised project name. */
   readonly name: string;
+  /** The pinned version the file belongs to. */
   readonly version: Version;
+  /** The file to download, with its URL, hashes and tags. */
   readonly file: CandidateFile;
   /** Target names, in the order the targets were given. */
   readonly targets: readonly string[];
@@ -212,12 +223,16 @@ export type ResolutionErrorCode = "unsatisfiable" | "aborted" | "provider-failed
  * ```
  */
 export class ResolutionError extends Error {
+  /** The error class name, for logs and for telling it apart without `instanceof`. */
   override readonly name = "ResolutionError";
+  /** Machine-readable reason; only `unsatisfiable` is caused by the requirements themselves. */
   readonly code: ResolutionErrorCode;
   /** The target the resolution was for. */
   readonly target: string | undefined;
 
   /**
+   * Builds the error.
+   *
    * @param code What kind of failure.
    * @param message The explanation.
    * @param options The target and the underlying cause.
