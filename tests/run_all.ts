@@ -1,6 +1,6 @@
 /**
- * The project's whole test suite, as CI runs it: format check, lint, type check, then unit,
- * integration and doc tests. Ends with one line `N passed, N failed` (plus skipped) so CI can read
+ * The project's whole test suite, as CI runs it: format check, lint, type check, doc lint, then
+ * unit, integration and doc tests. Ends with one line `N passed, N failed` (plus skipped) so CI can read
  * the outcome; exits non-zero when anything failed.
  *
  * Each static check counts as one test; `deno test` results are counted per test case.
@@ -78,6 +78,20 @@ async function main(): Promise<number> {
   results.push(await staticCheck("format", ["fmt", "--check"]));
   results.push(await staticCheck("lint", ["lint"]));
   results.push(await staticCheck("type check", ["check", "."]));
+  // Every export documented (STYLE.md rule 9), on every public entry point of deno.json.
+  results.push(
+    await staticCheck("doc lint", [
+      "doc",
+      "--lint",
+      "mod.ts",
+      "cli/main.ts",
+      "pep/mod.ts",
+      "index/mod.ts",
+      "resolver/mod.ts",
+      "fetcher/mod.ts",
+      "cache/mod.ts",
+    ]),
+  );
   results.push(await testStep("tests", ["test", "-A", "--doc", "--parallel"]));
   const total = results.reduce(
     (a, r) => ({
