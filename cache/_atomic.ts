@@ -109,11 +109,19 @@ export async function writeTemp(
   options: AtomicOptions,
 ): Promise<{ path: string; sha256: string; size: number }> {
   const { fs } = options;
-  await fs.mkdir(dir, { recursive: true });
   const temp = tempName(join(dir, suffix), options.random);
   const hash = createHash("sha256");
   let size = 0;
-  const file = await fs.open(temp, "wx");
+  let file;
+  try {
+    file = await fs.open(temp, "wx");
+  } catch (e) {
+    // The folder usually exists: create it only when the open says it does not (one mkdir per
+    // folder instead of one per file; many small files are a common case).
+    if (!isNotFound(e)) throw e;
+    await fs.mkdir(dir, { recursive: true });
+    file = await fs.open(temp, "wx");
+  }
   try {
     try {
       const source = chunks instanceof Uint8Array ? [chunks] : chunks;

@@ -688,10 +688,12 @@ export class LocalDirStore implements CacheStore {
     return { body: decoded.body, meta: decoded.meta };
   }
 
+  // Pages and metadata are a cache of the index: a torn one fails to decode and is fetched again,
+  // so they are not flushed to disk (an fsync per page dominated runs with many small projects).
   async #httpPut(key: string, entry: HttpCacheEntry): Promise<void> {
     const path = join(this.#httpDir(), ...shardOf(sha256Hex(key)));
     try {
-      await writeAtomic(path, encodeHttp(key, entry), this.#atomic());
+      await writeAtomic(path, encodeHttp(key, entry), { ...this.#atomic(), sync: false });
     } catch (e) {
       if (e instanceof CacheError) throw e;
       throw new CacheError("io", `Cannot store cached page for "${redactUrl(key)}": ${String(e)}`, {

@@ -154,6 +154,8 @@ export class HttpFetchStrategy implements FetchStrategy {
   #connectTimeoutMs: number;
   #readTimeoutMs: number;
   #backoff: BackoffPolicy;
+  /** Folders this instance has created (see `#mkdirs`). */
+  #madeDirs = new Set<string>();
   #partialDir: string | undefined;
   #userAgent: string;
 
@@ -340,9 +342,16 @@ export class HttpFetchStrategy implements FetchStrategy {
   }
 
   async #mkdirs(request: FetchRequest, part: string): Promise<void> {
+    // Most transfers share their folders: create each once per instance, not once per file.
+    const dirs = [dirname(part), dirname(request.destination)].filter((d) =>
+      !this.#madeDirs.has(d)
+    );
+    if (dirs.length === 0) return;
     await this.#io(request, async () => {
-      await this.#fs.mkdir(dirname(part), { recursive: true });
-      await this.#fs.mkdir(dirname(request.destination), { recursive: true });
+      for (const dir of dirs) {
+        await this.#fs.mkdir(dir, { recursive: true });
+        this.#madeDirs.add(dir);
+      }
     });
   }
 
