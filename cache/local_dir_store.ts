@@ -646,7 +646,12 @@ export class LocalDirStore implements CacheStore {
       const found = await this.get(request.sha256, { verify: "changed" });
       if (found.kind === "hit") return { ...found.info, path: found.path, fetched: false };
     }
-    const destination = join(this.partialDir, `${sha256Hex(request.url).slice(0, 32)}.done`);
+    // A name of its own per call: two processes fetching one URL must never move each other's
+    // file into the cache under their own hash (the partial file, by URL, is what resumes).
+    const destination = join(
+      this.partialDir,
+      `${sha256Hex(request.url).slice(0, 32)}.${Math.floor(this.#random() * 2 ** 48).toString(36)}.done`,
+    );
     const result = await strategy.fetch(
       {
         url: request.url,

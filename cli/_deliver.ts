@@ -31,7 +31,14 @@ import type { Session } from "./download.ts";
 export function startEarly(s: Session, e: ResolveEvent, client: SimpleIndexClient): void {
   if (e.kind !== "decided" || e.file === undefined || s.early.has(e.file.url)) return;
   const file = e.file;
+  const sha = file.hashes["sha256"]?.toLowerCase();
+  // Already in the destination (checked by deliver() like every other file): nothing to fetch.
+  if (sha !== undefined && s.present.get(file.filename)?.sha256 === sha) return;
   const controller = new AbortController();
+  // Ctrl-C cancels early downloads too.
+  const signal = s.io.signal === undefined
+    ? controller.signal
+    : AbortSignal.any([controller.signal, s.io.signal]);
   const sha256 = file.hashes["sha256"]?.toLowerCase();
   const promise = s.store.obtain(s.fetcher, {
     url: file.url,
@@ -40,17 +47,22 @@ export function startEarly(s: Session, e: ResolveEvent, client: SimpleIndexClien
     filename: file.filename,
     project: e.name,
     headers: client.authHeaders(file.url),
-  }, { signal: controller.signal })
+  }, { signal })
     // deliver() fetches again and reports the error if it still matters.
     .catch(() => undefined);
   s.early.set(file.url, { promise, controller });
 }
 
-/** Cancels early downloads the run no longer wants and waits for all of them to end. */
-export async function settleEarly(s: Session, wanted: ReadonlySet<string>): Promise<void> {
+/** Cancels the early downloads of files the run no longer wants (versions it backtracked from). */
+export function abandonEarly(s: Session, wanted: ReadonlySet<string>): void {
   for (const [url, { controller }] of s.early) {
     if (!wanted.has(url)) controller.abort(new Error("no longer needed"));
   }
+}
+
+/** Cancels early downloads the run no longer wants and waits for all of them to end. */
+export async function settleEarly(s: Session, wanted: ReadonlySet<string>): Promise<void> {
+  abandonEarly(s, wanted);
   await Promise.all([...s.early.values()].map((e) => e.promise));
 }
 
@@ -83,7 +95,7 @@ export async function deliver(
   const present = await wheelhouse.scan();
   const inDest = (f: WantedFile): boolean =>
     f.sha256 !== undefined && present.get(f.filename)?.sha256 === f.sha256;
-  let remote = wanted.filter((f) => s.early.has(f.url) || (!cachedPaths.has(f.url) && !inDest(f)));
+  let remote = wanted.filter((f) => !inDest(f) && (s.early.has(f.url) || !cachedPaths.has(f.url)));
   if (options.uvCacheDir !== undefined && remote.length > 0) {
     remote = await fromUvCache(s, remote, cachedPaths);
   }
@@ -146,6 +158,7 @@ export async function deliver(
         }, io.signal !== undefined ? { signal: io.signal } : {});
       try {
         let got = await s.early.get(f.url)?.promise;
+        io.signal?.throwIfAborted();
         try {
           got ??= await obtain(f.url);
         } catch (e) {

@@ -65,11 +65,17 @@ function directFile(
 export function withDirectReferences(
   inner: Provider,
   requirements: readonly Requirement[],
+  hashes: ReadonlyMap<string, ReadonlySet<string>> = new Map(),
 ): Provider {
   const direct = new Map<string, Direct>();
   for (const req of requirements) {
     if (req.url === undefined) continue;
     const f = directFile(req);
+    // `name @ url --hash=sha256:…` (as pip-compile writes it): the one given hash is the file's.
+    const given = [...(hashes.get(req.normalizedName) ?? [])].filter((h) =>
+      h.startsWith("sha256:")
+    );
+    if (f.sha256 === undefined && given.length === 1) f.sha256 = given[0]!.slice("sha256:".length);
     const known = direct.get(req.normalizedName);
     if (known !== undefined && known.candidate.files[0]?.url !== f.url) {
       throw new InputError(`${req.name} is given by two different references`);

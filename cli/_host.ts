@@ -127,18 +127,25 @@ export async function hostFingerprint(
   }
   // The python3 that PATH finds, and when it changed (an upgrade in place).
   const sep = Deno.build.os === "windows" ? ";" : ":";
-  for (const dir of (env("PATH") ?? "").split(sep)) {
-    if (dir === "") continue;
-    const st = await Deno.stat(`${dir}/python3`).catch(() => undefined);
-    if (st?.isFile) {
-      parts.push(`python3=${dir}/python3@${st.mtime?.getTime() ?? 0}`);
-      break;
+  // detectHost asks python3, else python (python3.exe/python.exe on Windows).
+  const names = Deno.build.os === "windows" ? ["python3.exe", "python.exe"] : ["python3", "python"];
+  found: for (const name of names) {
+    for (const dir of (env("PATH") ?? "").split(sep)) {
+      if (dir === "") continue;
+      const st = await Deno.stat(`${dir}/${name}`).catch(() => undefined);
+      if (st?.isFile) {
+        parts.push(`${name}=${dir}/${name}@${st.mtime?.getTime() ?? 0}`);
+        break found;
+      }
     }
   }
-  // pyenv picks the version from .python-version files up the tree, then its global file.
+  // Version managers pick the Python from files up the tree: pyenv (.python-version, then its
+  // global file), asdf (.tool-versions) and mise (.mise.toml, mise.toml).
   const versionFiles: string[] = [];
   for (let dir = cwd;;) {
-    versionFiles.push(`${dir}/.python-version`);
+    for (const name of [".python-version", ".tool-versions", ".mise.toml", "mise.toml"]) {
+      versionFiles.push(`${dir}/${name}`);
+    }
     const parent = dir.replace(/[\\/][^\\/]*$/, "");
     if (parent === dir || parent === "") break;
     dir = parent;

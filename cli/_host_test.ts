@@ -102,9 +102,12 @@ Deno.test("detectHostCached() asks the host once, again when what decides Python
     assert.equal(detections, 3, "a .python-version file in the folder is another Python");
     await detectHostCached(options);
     assert.equal(detections, 3);
+    await Deno.writeTextFile(`${dir}/.tool-versions`, "python 3.11.4\n");
+    await detectHostCached(options);
+    assert.equal(detections, 4, "asdf's .tool-versions picks another Python too");
     now += 25 * 60 * 60 * 1000;
     await detectHostCached(options);
-    assert.equal(detections, 4, "answers expire after a day");
+    assert.equal(detections, 5, "answers expire after a day");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

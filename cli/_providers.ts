@@ -85,8 +85,11 @@ export function hashFiltered(
 }
 
 /** pip's hash-checking mode: with --require-hashes (or any --hash), every file must match one. */
-export function checkHashes(inputs: Inputs, wanted: readonly WantedFile[]): void {
-  const checking = inputs.requireHashes || inputs.hashes.size > 0;
+export function checkHashes(
+  inputs: Inputs,
+  wanted: readonly WantedFile[],
+  checking: boolean,
+): void {
   if (!checking) return;
   const problems: string[] = [];
   for (const f of wanted) {
@@ -101,7 +104,7 @@ export function checkHashes(inputs: Inputs, wanted: readonly WantedFile[]): void
     if (sha === undefined || !allowed.has(sha)) {
       problems.push(
         `${f.filename}: ${
-          sha === undefined ? "the index gives no sha256" : `index hash ${sha}`
+          sha === undefined ? "no sha256 is known for it" : `its hash ${sha}`
         } matches none of ${[...allowed].join(", ")}`,
       );
     }

@@ -3,6 +3,7 @@
 // stores; delivery into the folder is in _deliver.ts, the provider layers in _providers.ts.
 import { join, resolve } from "node:path";
 import { LocalDirStore, type ObtainResult } from "../cache/local_dir_store.ts";
+import { type PresentFile, WheelhouseStore } from "../cache/wheelhouse_store.ts";
 import type { CachedResponseMeta, HttpCacheStorage as IndexCacheStorage } from "../index/types.ts";
 import { DEFAULT_INDEX_URL, SimpleIndexClient } from "../index/simple_index_client.ts";
 import type { IndexSpec } from "../index/types.ts";
@@ -33,7 +34,7 @@ import { DOWNLOAD_HELP } from "./_download_help.ts";
 import { withDirectReferences } from "./_direct.ts";
 import { fromLock } from "./_lock_download.ts";
 import { checkHashes, hashFiltered, offlineAware, requirePins } from "./_providers.ts";
-import { checkDestination, deliver, settleEarly, startEarly } from "./_deliver.ts";
+import { abandonEarly, checkDestination, deliver, settleEarly, startEarly } from "./_deliver.ts";
 
 /** Runtime pieces a test may replace; the real ones by default. */
 export interface DownloadDeps {
@@ -125,6 +126,8 @@ export interface Session {
   cleanup: (() => Promise<void>)[];
   /** Downloads started while resolving (by URL), joined by `deliver()`. */
   early: Map<string, { promise: Promise<ObtainResult | undefined>; controller: AbortController }>;
+  /** What the destination already holds, by file name (read once, before resolving). */
+  present: ReadonlyMap<string, PresentFile>;
   /** Whether files must match known hashes (hash-checking mode, lock files). */
   hashesRequired: boolean;
   /** Parts of the one-line summary printed at the end ("Resolved 42 packages in 0.9s", …). */
@@ -199,6 +202,7 @@ export async function download(
     reporterSlot,
     cleanup,
     hashesRequired: false,
+    present: new Map(),
     early: new Map(),
     summary: [],
   };
@@ -299,10 +303,21 @@ async function fromRequirements(s: Session): Promise<number> {
   const client = indexClientOf(s, inputs, netrc);
   s.hashesRequired = inputs.requireHashes || inputs.hashes.size > 0;
   if (s.hashesRequired) requirePins(inputs);
+  // pip counts a direct reference's `#sha256=` as a given hash (it does not turn hash checking on).
+  for (const r of inputs.requirements) {
+    const fragment = r.url === undefined
+      ? undefined
+      : /[#&]sha256=([0-9a-fA-F]{64})/.exec(r.url)?.[1];
+    if (fragment === undefined) continue;
+    const set = inputs.hashes.get(r.normalizedName) ?? new Set<string>();
+    set.add(`sha256:${fragment.toLowerCase()}`);
+    inputs.hashes.set(r.normalizedName, set);
+  }
   const indexed = new IndexProvider(client);
   const provider = offlineAware(withDirectReferences(
     s.hashesRequired ? hashFiltered(indexed, inputs.hashes) : indexed,
     inputs.requirements,
+    inputs.hashes,
   ));
   const t0 = io.now();
   // The root projects' pages do not depend on the targets: ask for them while the host is
@@ -329,6 +344,7 @@ async function fromRequirements(s: Session): Promise<number> {
   // With --uv-cache-dir, the uv cache is asked first, after resolution.
   const speculate = !options.dryRun && !options.offline && !s.hashesRequired &&
     options.uvCacheDir === undefined;
+  if (speculate) s.present = await new WheelhouseStore(s.dest).scan();
   let resolution;
   // On a terminal, say what is happening while the resolver works (cleared when it is done).
   const status = ui.progress ? (text: string) => io.stderr.write(`\r\x1b[2K${text}`) : undefined;
@@ -399,11 +415,14 @@ async function fromRequirements(s: Session): Promise<number> {
       ? { requiresPython: f.file.requiresPython.toString() }
       : {}),
   }));
-  checkHashes(inputs, wanted);
+  checkHashes(inputs, wanted, s.hashesRequired);
   const headersFor = (url: string): Record<string, string> => client.authHeaders(url);
+  const wantedUrls = new Set(wanted.map((f) => f.url));
+  // Free the connections of abandoned versions before the wanted files queue behind them.
+  abandonEarly(s, wantedUrls);
   try {
     return await deliver(s, targets, pins, wanted, headersFor, () => Promise.resolve(undefined));
   } finally {
-    await settleEarly(s, new Set(wanted.map((f) => f.url)));
+    await settleEarly(s, wantedUrls);
   }
 }

@@ -571,3 +571,34 @@ Deno.test("an index without PEP 658 metadata that ignores Range costs one transf
     );
     assert.equal((await archives(join(dir, "wh"))).length, 3);
   }, { pep658: false, range: false }));
+
+Deno.test("name @ URL with --hash in hash-checking mode takes that hash as the file's", () =>
+  withServer(async (server, dir) => {
+    const name = "example_idna-3.7-py3-none-any.whl";
+    const sha = await sha256Hex(await Deno.readFile(join(EXAMPLES, name)));
+    await Deno.writeTextFile(
+      join(dir, "r.txt"),
+      `example-idna @ ${server.url}files/${name} --hash=sha256:${sha}\n`,
+    );
+    const ok = await download(server, dir, ["-d", "wh", "-r", "r.txt"]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.deepEqual(await archives(join(dir, "wh")), [name]);
+    await Deno.writeTextFile(
+      join(dir, "bad.txt"),
+      `example-idna @ ${server.url}files/${name} --hash=sha256:${"0".repeat(64)}\n`,
+    );
+    const bad = await download(server, dir, ["--no-cache", "-d", "wh2", "-r", "bad.txt"]);
+    assert.equal(bad.code, 1, bad.stderr);
+    assert.match(bad.stderr, /sha256/);
+  }));
+
+Deno.test("files already in the destination are not downloaded again, even with a new cache", () =>
+  withServer(async (server, dir) => {
+    const first = await download(server, dir, ["--no-cache", "-d", "wh", "example-app"]);
+    assert.equal(first.code, 0, first.stderr);
+    const before = server.requests.filter((r) => /\/files\/.*\.whl$/.test(r.path)).length;
+    const again = await download(server, dir, ["--no-cache", "-d", "wh", "example-app"]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stderr, /Downloaded 0 files/);
+    assert.equal(server.requests.filter((r) => /\/files\/.*\.whl$/.test(r.path)).length, before);
+  }));
