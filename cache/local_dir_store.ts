@@ -650,7 +650,9 @@ export class LocalDirStore implements CacheStore {
     // file into the cache under their own hash (the partial file, by URL, is what resumes).
     const destination = join(
       this.partialDir,
-      `${sha256Hex(request.url).slice(0, 32)}.${Math.floor(this.#random() * 2 ** 48).toString(36)}.done`,
+      `${sha256Hex(request.url).slice(0, 32)}.${
+        Math.floor(this.#random() * 2 ** 48).toString(36)
+      }.done`,
     );
     const result = await strategy.fetch(
       {
