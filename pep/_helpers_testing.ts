@@ -70,3 +70,19 @@ export async function runPythonJson<T>(script: string, input: unknown): Promise<
   if (!out.success) throw new Error(`oracle failed: ${new TextDecoder().decode(out.stderr)}`);
   return JSON.parse(new TextDecoder().decode(out.stdout)) as T;
 }
+
+/**
+ * Whether two printed markers differ only in parentheses. packaging's `_format_marker` drops the
+ * parentheses of a doubly-parenthesised group (`((a or b)) and c` prints as `a or b and c`, which
+ * means something else); we keep them, so printing round-trips. Differential tests allow exactly
+ * that difference.
+ */
+export function sameUpToPackagingParens(ours: string, theirs: string): boolean {
+  const strip = (s: string): string =>
+    s.replace(/"[^"]*"|'[^']*'|[()]/g, (m) => (m === "(" || m === ")" ? "" : m)).replace(
+      /\s+/g,
+      " ",
+    )
+      .trim();
+  return ours !== theirs && strip(ours) === strip(theirs);
+}

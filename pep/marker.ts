@@ -459,8 +459,10 @@ function formatNode(node: MarkerNode, first: boolean): string {
   if (node.kind === "compare") {
     return `${formatOperand(node.left)} ${node.op} ${formatOperand(node.right)}`;
   }
-  // A group of one item prints as that item, without parentheses.
-  if (node.items.length === 1) return formatNode(node.items[0]!, true);
+  // A group of one item prints as that item. packaging's _format_marker resets `first` here,
+  // which drops needed parentheses: `((a or b)) and c` would print as `a or b and c`, a different
+  // marker. Keeping `first` keeps the meaning (printing must round-trip).
+  if (node.items.length === 1) return formatNode(node.items[0]!, first);
   const parts: string[] = [];
   node.items.forEach((item, i) => {
     if (i > 0) parts.push(node.ops[i - 1]!);
