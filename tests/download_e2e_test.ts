@@ -602,3 +602,43 @@ Deno.test("files already in the destination are not downloaded again, even with 
     assert.match(again.stderr, /Downloaded 0 files/);
     assert.equal(server.requests.filter((r) => /\/files\/.*\.whl$/.test(r.path)).length, before);
   }));
+
+Deno.test({
+  name: "Ctrl-C mid-run exits with 130, says so, and leaves no partial file in the destination",
+  ignore: Deno.build.os === "windows",
+  fn: () =>
+    withServer(async (server, dir) => {
+      const child = new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          "--quiet",
+          join(ROOT, "cli", "main.ts"),
+          "download",
+          ...common(server, dir),
+          "-d",
+          "wh",
+          "example-app",
+        ],
+        cwd: dir,
+        env: { NO_COLOR: "1" },
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      // Wait until the run has asked the index (its signal handler is set up by then); every
+      // response is delayed, so it is still working when the signal comes.
+      for (let i = 0; i < 200 && server.requests.length === 0; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await new Promise((r) => setTimeout(r, 200));
+      child.kill("SIGINT");
+      const out = await child.output();
+      assert.equal(out.code, 130, decoder.decode(out.stderr));
+      assert.match(decoder.decode(out.stderr), /^Interrupted/m);
+      const left = await Array.fromAsync(Deno.readDir(join(dir, "wh"))).catch(() => []);
+      assert.ok(
+        left.every((e) => !/\.(tmp|part)$|^\.tmp-/.test(e.name)),
+        left.map((e) => e.name).join(),
+      );
+    }, { latencyMs: 700 }),
+});
