@@ -642,3 +642,10 @@ Deno.test({
       );
     }, { latencyMs: 700 }),
 });
+
+Deno.test("an extra the project does not provide is warned about, as pip does", () =>
+  withServer(async (server, dir) => {
+    const run = await download(server, dir, ["--dry-run", "-d", "wh", "example-app[nope]"]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stderr, /warning: example-app 1\.1\.0 does not provide the extra 'nope'/);
+  }));
