@@ -1,6 +1,6 @@
 // pip's YAML resolver cases (../shared/testdata/pip-yaml): compare the resolved set only
-// (pip's error-message regexes are ignored). The YAML is read with python3's PyYAML, since no
-// YAML parser is available to Deno here; without it the tests are ignored with a warning.
+// (pip's error-message regexes are ignored). The YAML is read with the npm `yaml` package in its
+// YAML 1.1 mode, as PyYAML reads it for pip's own harness.
 //
 // Harness semantics, as in pip's tests/functional/test_yaml.py: requests run in sequence on one
 // environment. An install resolves the new requirements only, preferring installed versions
@@ -10,6 +10,7 @@
 // environment (conflicting_triangle) and is only checked to succeed. conflict_1 #0 (A needs
 // B==1.0.0 and B==2.0.0) says code 0 too, but no resolver can succeed there: we expect failure.
 
+import { parse as parseYaml } from "yaml";
 import assert from "node:assert/strict";
 import { Requirement } from "../pep/requirement.ts";
 import { normalizeName } from "../pep/name.ts";
@@ -41,20 +42,15 @@ interface YamlFile {
   cases: { request: Step[]; response: Response[]; skip?: string; available?: Available[] }[];
 }
 
-function loadYaml(): Record<string, YamlFile> | undefined {
-  const script = [
-    "import json, sys, glob, os, yaml",
-    "d = sys.argv[1]",
-    "print(json.dumps({os.path.basename(f): yaml.safe_load(open(f)) for f in sorted(glob.glob(os.path.join(d, '*.yml')))}))",
-  ].join("\n");
-  try {
-    const out = new Deno.Command("python3", { args: ["-c", script, DIR.pathname], stderr: "piped" })
-      .outputSync();
-    if (!out.success) return undefined;
-    return JSON.parse(new TextDecoder().decode(out.stdout));
-  } catch {
-    return undefined;
+function loadYaml(): Record<string, YamlFile> {
+  const files: Record<string, YamlFile> = {};
+  const names = [...Deno.readDirSync(DIR)].map((e) => e.name).filter((n) => n.endsWith(".yml"))
+    .sort();
+  for (const name of names) {
+    // YAML 1.1, as PyYAML (which pip's harness uses) reads it.
+    files[name] = parseYaml(Deno.readTextFileSync(new URL(name, DIR)), { version: "1.1" });
   }
+  return files;
 }
 
 function universeOf(available: Available[]): Record<string, Record<string, InMemoryVersion>> {
@@ -81,18 +77,13 @@ const list = (x: string | string[] | undefined) =>
   x === undefined ? [] : Array.isArray(x) ? x : [x];
 const target = targetFromPreset("x86_64-manylinux_2_28", { pythonVersion: "3.11" });
 const files = loadYaml();
-if (!files) console.warn("python3 with PyYAML is unavailable: pip YAML resolver tests are ignored");
 
-for (
-  const [file, data] of Object.entries(
-    files ?? { "(python3 with PyYAML unavailable)": { cases: [] } },
-  )
-) {
+for (const [file, data] of Object.entries(files)) {
   const cases = data.cases.length > 0 ? data.cases : [undefined];
   cases.forEach((testCase, index) => {
     Deno.test({
       name: `resolve() matches pip's YAML case ${file} #${index}`,
-      ignore: files === undefined || testCase === undefined,
+      ignore: testCase === undefined,
       fn: async () => {
         const available = testCase!.available ?? data.base?.available ?? [];
         const provider = new InMemoryProvider(universeOf(available));
