@@ -214,6 +214,8 @@ export function formatResolveBench(results: readonly ResolveBenchCase[]): string
 }
 
 if (import.meta.main) {
-  const runs = Number(Deno.args[0] ?? 15);
-  console.log(formatResolveBench(await runResolveBench({ runs })));
+  const json = Deno.args.includes("--json");
+  const runs = Number(Deno.args.find((a) => a !== "--json") ?? 15);
+  const results = await runResolveBench({ runs });
+  console.log(json ? JSON.stringify(results) : formatResolveBench(results));
 }
