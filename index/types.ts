@@ -15,27 +15,12 @@ export type Hashes = Record<string, string>;
 /** PEP 592 yank state of a file: `false`, or yanked with a reason (empty when none was given). */
 export type Yanked = false | { reason: string };
 
-/** One distribution file offered by an index or a find-links location. */
-export interface DistFile {
-  /** The file name as the index gave it (`name-1.0-py3-none-any.whl`). */
-  filename: string;
-  /**
-   * Absolute URL of the file, without credentials (they are applied per host by
-   * {@linkcode IndexClient.authHeaders}). `file://` for local files.
-   */
-  url: string;
-  /** Hashes from the page (`#sha256=` fragment or the JSON `hashes` map). */
-  hashes: Hashes;
-  /** PEP 503 `data-requires-python` / PEP 691 `requires-python`, unescaped; absent when empty. */
-  requiresPython?: string;
-  /** PEP 592 yank state. */
-  yanked: Yanked;
-  /** PEP 658/714: whether a `<url>.metadata` file exists, with its hashes. */
-  coreMetadata: false | { hashes: Hashes };
-  /** PEP 700 size in bytes, when the index said so. */
-  size?: number;
-  /** PEP 700 upload time (ISO 8601), when the index said so. */
-  uploadTime?: string;
+/**
+ * One distribution file offered by an index or a find-links location: what its page said
+ * ({@linkcode PageFile}, with the URL made absolute and credential-free, and an empty
+ * `requiresPython` dropped), where it came from, and its parsed name.
+ */
+export interface DistFile extends PageFile {
   /** The index or find-links location this file came from, credentials redacted. */
   index: string;
   /** The parsed file name. */
