@@ -636,6 +636,20 @@ export class WheelhouseStore {
     }
   }
 
+  /**
+   * Publishes a text file (e.g. `requirements.txt`) in the folder atomically, with the same
+   * rename retries as every other file here, so readers never see half of it.
+   *
+   * @param name A plain file name in the folder.
+   * @param text The contents.
+   * @throws {CacheError} `conflict` for a name that is not a plain file name, `rename-failed`/`io`.
+   */
+  async writeFile(name: string, text: string): Promise<void> {
+    checkFilename(name);
+    await this.#fs.mkdir(this.#dir, { recursive: true });
+    await writeAtomic(join(this.#dir, name), new TextEncoder().encode(text), this.#atomic());
+  }
+
   async #writeIndexes(manifest: Manifest, simple: boolean): Promise<void> {
     const enc = new TextEncoder();
     const write = (name: string, text: string): Promise<unknown> =>

@@ -26,6 +26,7 @@ import {
 import { formatBytes, formatDuration, plural } from "./_format.ts";
 import { TerminalProgress } from "./_progress.ts";
 import type { Session } from "./download.ts";
+import { writeTextAtomic } from "./_fs.ts";
 
 /** Starts the download of a file the resolver has just decided on, once per URL. */
 export function startEarly(s: Session, e: ResolveEvent, client: SimpleIndexClient): void {
@@ -212,7 +213,7 @@ export async function deliver(
     size: sizes.get(f.filename) ?? f.size ?? 0,
     targets: f.targets,
   }));
-  await writeSideFiles(dest, sideFiles(targets, pins, done));
+  await writeSideFiles(wheelhouse, sideFiles(targets, pins, done));
   await writeReport(s, targets, done);
   const fromCache = wanted.length - fetchedFiles;
   s.summary.push(
@@ -263,13 +264,6 @@ async function fromUvCache(
   return left;
 }
 
-async function writeAtomicText(path: string, text: string): Promise<void> {
-  await Deno.mkdir(dirname(path), { recursive: true });
-  const temp = `${path}.${crypto.randomUUID().slice(0, 8)}.tmp`;
-  await Deno.writeTextFile(temp, text);
-  await Deno.rename(temp, path);
-}
-
 /** The side files a run writes: name -> text. */
 function sideFiles(
   targets: readonly Target[],
@@ -304,8 +298,12 @@ function sideFiles(
  * (e.g. a single-target requirements.txt after a multi-target run), so none go stale. Files the
  * user wrote are never touched: {@linkcode checkDestination} refused them up front.
  */
-async function writeSideFiles(dest: string, files: Map<string, string>): Promise<void> {
-  for (const [name, text] of files) await writeAtomicText(join(dest, name), text);
+async function writeSideFiles(
+  wheelhouse: WheelhouseStore,
+  files: Map<string, string>,
+): Promise<void> {
+  const dest = wheelhouse.dir;
+  for (const [name, text] of files) await wheelhouse.writeFile(name, text);
   for await (const entry of Deno.readDir(dest)) {
     if (!entry.isFile || !isSideFileName(entry.name) || files.has(entry.name)) continue;
     const path = join(dest, entry.name);
@@ -373,5 +371,5 @@ export async function writeReport(
   if (s.options.report === undefined) return;
   const text = reportJson(targets, files);
   if (s.options.report === "-") s.io.stdout.write(text);
-  else await writeAtomicText(resolve(s.io.cwd, s.options.report), text);
+  else await writeTextAtomic(resolve(s.io.cwd, s.options.report), text);
 }

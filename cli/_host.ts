@@ -3,6 +3,7 @@
 // and CPU from Deno, the C library and its version from `getconf`/`ldd`, the Python version from
 // `python3` when there is one. Everything that runs a command is injected so tests can fake it.
 import { PRESETS, type Target, targetFromPreset } from "../pep/tags.ts";
+import { writeTextAtomic } from "./_fs.ts";
 
 /** Runs a command and returns its stdout, or undefined when it cannot run or fails. */
 export type RunCommand = (cmd: string, args: string[]) => Promise<string | undefined>;
@@ -194,11 +195,7 @@ export async function detectHostCached(options: HostCacheOptions): Promise<HostF
   } catch { /* absent or unreadable: examine the host */ }
   const facts = await options.detect();
   try {
-    const dir = options.file.replace(/[\\/][^\\/]*$/, "");
-    await Deno.mkdir(dir, { recursive: true });
-    const temp = `${options.file}.${crypto.randomUUID().slice(0, 8)}.tmp`;
-    await Deno.writeTextFile(temp, JSON.stringify({ fingerprint, at: options.now(), facts }));
-    await Deno.rename(temp, options.file);
+    await writeTextAtomic(options.file, JSON.stringify({ fingerprint, at: options.now(), facts }));
   } catch { /* a cache that cannot be written only costs time */ }
   return facts;
 }

@@ -1,17 +1,11 @@
 import assert from "node:assert/strict";
+import { lockPlanOptions } from "../tests/_e2e_helpers.ts";
 import { join } from "node:path";
 import { parsePylock, PylockError } from "../pep/pylock.ts";
 import { type Target, targetFromPreset } from "../pep/tags.ts";
 import { parseUvLock, selectUvLockPackages, type UvLock } from "../pep/uv_lock.ts";
 import { InputError } from "./_errors.ts";
-import {
-  lockKindOf,
-  lockKindOfName,
-  type LockPlan,
-  type LockPlanOptions,
-  planPylock,
-  planUvLock,
-} from "./_lock_plan.ts";
+import { lockKindOf, lockKindOfName, type LockPlan, planPylock, planUvLock } from "./_lock_plan.ts";
 
 const LOCKS = new URL("../../shared/testdata/lockfiles/", import.meta.url).pathname;
 const PIP_INVALID = ["pylock.invalid.toml", "pylock.invalidhash.toml", "pylock.oldpython.toml"];
@@ -38,17 +32,7 @@ function target(preset: string, python = "3.12"): Target {
   return targetFromPreset(preset, { pythonVersion: python });
 }
 
-function opts(lockPath: string, over: Partial<LockPlanOptions> = {}): LockPlanOptions {
-  return {
-    lockPath,
-    targets: [],
-    allPlatforms: false,
-    extras: [],
-    groups: undefined,
-    noDev: false,
-    ...over,
-  };
-}
+const opts = lockPlanOptions;
 
 function uvLock(rel: string): { lock: UvLock; path: string } {
   const path = join(LOCKS, rel);

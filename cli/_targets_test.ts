@@ -59,6 +59,7 @@ Deno.test("buildTargets() applies --implementation and --abi to the host's platf
   assert.ok(t!.platforms.includes("manylinux_2_36_x86_64"));
   const [a] = buildTargets({ ...NONE, abis: ["abi3"], pythonVersions: ["3.12"] }, HOST);
   assert.ok(a!.tags.every((tag) => !tag.includes("-cp312-")), a!.tags.slice(0, 3).join());
+  assert.ok(a!.tags.includes("cp312-abi3-manylinux_2_36_x86_64"), a!.tags.slice(0, 3).join());
 });
 
 Deno.test("buildTargets() gives Apple presets the macOS version asked for", () => {

@@ -1,11 +1,9 @@
-// Helpers shared by the end-to-end download tests (download_e2e_test.ts, lock_download_test.ts).
+// Helpers shared by the download tests (download_e2e_test.ts, lock_download_test.ts,
+// cli/_lock_plan_test.ts).
+import type { LockPlanOptions } from "../cli/_lock_plan.ts";
 
-/** What one run of the CLI printed and returned. */
-export interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+/** What one run of the CLI printed and returned (the same shape as a Python run). */
+export type { PythonRun as Run } from "./_python.ts";
 
 /**
  * The arguments of `python -m pip install` that installs offline, only from the `findLinks`
@@ -23,4 +21,20 @@ export function pipInstallOfflineArgs(findLinks: string, target: string, rest: s
     target,
     ...rest,
   ];
+}
+
+/** Lock planning options with the defaults of a plain `download --lock FILE`, then `over`. */
+export function lockPlanOptions(
+  lockPath: string,
+  over: Partial<LockPlanOptions> = {},
+): LockPlanOptions {
+  return {
+    lockPath,
+    targets: [],
+    allPlatforms: false,
+    extras: [],
+    groups: undefined,
+    noDev: false,
+    ...over,
+  };
 }

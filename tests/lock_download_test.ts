@@ -19,7 +19,7 @@ import { parseUvLock } from "../pep/uv_lock.ts";
 import { type IndexServer, startIndexServer } from "./index_server.ts";
 import { buildSdist, buildWheel, sha256Hex } from "./wheel_factory.ts";
 import { havePip, runPython } from "./_python.ts";
-import { pipInstallOfflineArgs, type Run } from "./_e2e_helpers.ts";
+import { lockPlanOptions, pipInstallOfflineArgs, type Run } from "./_e2e_helpers.ts";
 
 const LOCKS = new URL("../../shared/testdata/lockfiles/", import.meta.url).pathname;
 const PYTEST_COV = join(LOCKS, "uv-ecosystem/pytest-cov/uv.lock");
@@ -285,15 +285,7 @@ function target(preset: string, python: string): Target {
 /** What the planner chooses from the original (shared) lock: the oracle of the e2e checks. */
 function expected(source: string, over: Partial<LockPlanOptions>): string[] {
   const text = Deno.readTextFileSync(source).replaceAll(".[X]", ".0");
-  const options: LockPlanOptions = {
-    lockPath: source,
-    targets: [],
-    allPlatforms: false,
-    extras: [],
-    groups: undefined,
-    noDev: false,
-    ...over,
-  };
+  const options = lockPlanOptions(source, over);
   const plan = source.endsWith("uv.lock")
     ? planUvLock(parseUvLock(text), options)
     : planPylock(parsePylock(text), options);

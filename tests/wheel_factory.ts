@@ -109,6 +109,27 @@ function padding(n: number, seed: number): Uint8Array {
   return out;
 }
 
+/** The description of a finished archive. */
+async function built(
+  kind: BuiltDist["kind"],
+  filename: string,
+  bytes: Uint8Array,
+  metadata: string,
+  spec: DistSpec,
+): Promise<BuiltDist> {
+  const dist: BuiltDist = {
+    kind,
+    filename,
+    bytes,
+    sha256: await sha256Hex(bytes),
+    metadata,
+    name: spec.name,
+    version: spec.version,
+  };
+  if (spec.requiresPython !== undefined) dist.requiresPython = spec.requiresPython;
+  return dist;
+}
+
 /**
  * Builds a wheel: `<pkg>/__init__.py` (and padding) first, the `.dist-info` last, like real
  * build backends, so `METADATA` sits near the central directory.
@@ -147,17 +168,7 @@ export async function buildWheel(spec: DistSpec): Promise<BuiltDist> {
     entries[path] = [data, { level: level as 0 | 6, mtime }];
   }
   const bytes = zipSync(entries);
-  const built: BuiltDist = {
-    kind: "wheel",
-    filename,
-    bytes,
-    sha256: await sha256Hex(bytes),
-    metadata,
-    name: spec.name,
-    version: spec.version,
-  };
-  if (spec.requiresPython !== undefined) built.requiresPython = spec.requiresPython;
-  return built;
+  return await built("wheel", filename, bytes, metadata, spec);
 }
 
 function octal(value: number, width: number): string {
@@ -246,15 +257,5 @@ export async function buildSdist(spec: DistSpec): Promise<BuiltDist> {
   ];
   if (spec.padding) files.push([`${base}/${stem}/_padding.bin`, padding(spec.padding, 7)]);
   const bytes = gzipSync(ustar(files), { mtime: 0 });
-  const built: BuiltDist = {
-    kind: "sdist",
-    filename: `${base}.tar.gz`,
-    bytes,
-    sha256: await sha256Hex(bytes),
-    metadata,
-    name: spec.name,
-    version: spec.version,
-  };
-  if (spec.requiresPython !== undefined) built.requiresPython = spec.requiresPython;
-  return built;
+  return await built("sdist", `${base}.tar.gz`, bytes, metadata, spec);
 }
