@@ -1,5 +1,5 @@
 /**
- * Resolution speed on resolvelib's functional cases (../shared/testdata/resolvelib), ours against
+ * Resolution speed on resolvelib's functional cases (tests/data/third_party/resolvelib), ours against
  * resolvelib itself (the copy pip vendors, `pip._vendor.resolvelib`) on the same data in the
  * same run. Both sides load the index JSON outside the timing and parse versions and
  * requirements lazily inside it; each case is run once to warm up, then `runs` times, and the
@@ -15,7 +15,7 @@ import { targetFromPreset } from "../pep/tags.ts";
 import { InMemoryProvider, type InMemoryUniverse } from "../resolver/in_memory_provider.ts";
 import { resolve } from "../resolver/resolve.ts";
 
-const DATA = new URL("../../shared/testdata/resolvelib/inputs/", import.meta.url);
+const DATA = new URL("../tests/data/third_party/resolvelib/inputs/", import.meta.url);
 
 /** One case's timings in milliseconds (median); `undefined` when that side failed. */
 export interface ResolveBenchCase {

@@ -7,7 +7,7 @@ import { parseUvLock, selectUvLockPackages, type UvLock } from "../pep/uv_lock.t
 import { InputError } from "./_errors.ts";
 import { lockKindOf, lockKindOfName, type LockPlan, planPylock, planUvLock } from "./_lock_plan.ts";
 
-const LOCKS = new URL("../../shared/testdata/lockfiles/", import.meta.url).pathname;
+const LOCKS = new URL("../tests/data/third_party/lockfiles/", import.meta.url).pathname;
 const PIP_INVALID = ["pylock.invalid.toml", "pylock.invalidhash.toml", "pylock.oldpython.toml"];
 
 // uv's snapshot tests redact the interpreter's patch version as "[X]" (">=3.12.[X]"); put a

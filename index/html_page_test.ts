@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { decodeEntities, parseHtmlPage } from "./html_page.ts";
 import { IndexError } from "./index_error.ts";
 
-const DATA = new URL("../../shared/testdata/simple-api/pypi-simple/data/", import.meta.url);
+const DATA = new URL("../tests/data/third_party/simple-api/pypi-simple/data/", import.meta.url);
 const read = (name: string): Promise<string> => Deno.readTextFile(new URL(name, DATA));
 
 Deno.test("parseHtmlPage() reads pypi-simple's qypi page: hashes and requires-python", async () => {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { parseJsonPage } from "./json_page.ts";
 import { IndexError } from "./index_error.ts";
 
-const DATA = new URL("../../shared/testdata/simple-api/pypi-simple/data/", import.meta.url);
+const DATA = new URL("../tests/data/third_party/simple-api/pypi-simple/data/", import.meta.url);
 const read = (name: string): Promise<string> => Deno.readTextFile(new URL(name, DATA));
 const URL_ = "https://pypi.org/simple/argset/";
 

@@ -183,7 +183,7 @@ Deno.test("parseSdistFilename() with the project recovers the name and version i
 // ---------------------------------------------------------------------------------------------
 // Real data and differential tests against packaging / pip
 
-const DATA = new URL("../../shared/testdata/simple-api/pypi-simple/data/", import.meta.url);
+const DATA = new URL("../tests/data/third_party/simple-api/pypi-simple/data/", import.meta.url);
 
 interface Listed {
   page: string;

@@ -3,8 +3,10 @@ import fc from "fast-check";
 import { unzipSync } from "fflate";
 import { InvalidMetadataError, parseCoreMetadata } from "./metadata.ts";
 
-const WHEEL =
-  "/work/shared/testdata/simple-api/pypi-simple/data/click_loglevel-0.4.0.post1-py3-none-any.whl";
+const WHEEL = new URL(
+  "../tests/data/third_party/simple-api/pypi-simple/data/click_loglevel-0.4.0.post1-py3-none-any.whl",
+  import.meta.url,
+).pathname;
 
 function doc(version: string, extra = ""): string {
   return `Metadata-Version: ${version}\nName: demo\nVersion: 1.0\n${extra}`;

@@ -4,7 +4,7 @@ import type { MarkerEnvironment } from "./marker.ts";
 import { parsePylock, PylockError, selectPylockPackages } from "./pylock.ts";
 import { assertThrowsCode, markerEnv } from "./_helpers_testing.ts";
 
-const ROOT = "/work/shared/testdata/lockfiles/pylock";
+const ROOT = new URL("../tests/data/third_party/lockfiles/pylock", import.meta.url).pathname;
 
 function* tomlFiles(dir: string): Generator<string> {
   for (const entry of Deno.readDirSync(dir)) {

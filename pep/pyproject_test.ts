@@ -3,7 +3,8 @@ import fc from "fast-check";
 import { parsePyproject, PyprojectError, selectPyprojectRequirements } from "./pyproject.ts";
 import { assertThrowsCode } from "./_helpers_testing.ts";
 
-const ECOSYSTEM = "/work/shared/testdata/lockfiles/uv-ecosystem";
+const ECOSYSTEM =
+  new URL("../tests/data/third_party/lockfiles/uv-ecosystem", import.meta.url).pathname;
 
 Deno.test("parsePyproject() reads the real projects' pyproject.toml files", () => {
   const cov = parsePyproject(Deno.readTextFileSync(`${ECOSYSTEM}/pytest-cov/pyproject.toml`));

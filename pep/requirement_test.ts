@@ -10,7 +10,7 @@ import { Version } from "./version.ts";
 import { markerTextArbitrary } from "./_marker_arbitraries.ts";
 import { askPackaging, hasPython } from "./_marker_oracle.ts";
 
-const TESTDATA = "/work/shared/testdata";
+const TESTDATA = new URL("../tests/data/third_party", import.meta.url).pathname;
 
 function parseError(text: string): InvalidRequirementError {
   try {

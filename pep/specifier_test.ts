@@ -323,7 +323,7 @@ function packagingCompatiblePrefixDiverges(text: string): boolean {
 
 /** Specifier sets written in the Requires-Dist of the resolvelib indexes (legacy "(...)" too). */
 async function realWorldSpecifierSets(): Promise<string[]> {
-  const dir = new URL("../../shared/testdata/resolvelib/inputs/index/", import.meta.url);
+  const dir = new URL("../tests/data/third_party/resolvelib/inputs/index/", import.meta.url);
   const found = new Set<string>();
   for await (const entry of Deno.readDir(dir)) {
     if (!entry.name.endsWith(".json")) continue;

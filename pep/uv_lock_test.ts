@@ -3,8 +3,10 @@ import { join } from "node:path";
 import { parseUvLock, selectUvLockPackages, UvLockError, type UvLockPackage } from "./uv_lock.ts";
 import { assertThrowsCode, markerEnv } from "./_helpers_testing.ts";
 
-const ECOSYSTEM = "/work/shared/testdata/lockfiles/uv-ecosystem";
-const SNAPSHOTS = "/work/shared/testdata/packse/uv-lock-snapshots";
+const ECOSYSTEM =
+  new URL("../tests/data/third_party/lockfiles/uv-ecosystem", import.meta.url).pathname;
+const SNAPSHOTS =
+  new URL("../tests/data/third_party/packse/uv-lock-snapshots", import.meta.url).pathname;
 
 const ids = (ps: readonly UvLockPackage[]) => ps.map((p) => `${p.name}@${p.version}`);
 

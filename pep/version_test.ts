@@ -197,7 +197,7 @@ Deno.test("Version.tryParse() agrees with Version.parse() on arbitrary text (pro
 });
 
 Deno.test("every version in the resolvelib test indexes parses", async () => {
-  const dir = new URL("../../shared/testdata/resolvelib/inputs/index/", import.meta.url);
+  const dir = new URL("../tests/data/third_party/resolvelib/inputs/index/", import.meta.url);
   // Versions packaging also rejects would be listed here with the reason; there are none.
   const knowinglyInvalid = new Map<string, string>();
   let count = 0;

@@ -1,7 +1,7 @@
-// End-to-end tests of `download --lock`: real lock files from ../shared/testdata/lockfiles, copied
+// End-to-end tests of `download --lock`: real lock files from tests/data/third_party/lockfiles, copied
 // at test time into a temp folder with every referenced file rebuilt by the wheel factory (same
 // file name), served by the test index server (or placed beside the lock for `path` entries),
-// and the lock's URLs, hashes and sizes rewritten to match. ../shared is never written.
+// and the lock's URLs, hashes and sizes rewritten to match. the vendored data is never written.
 import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { parse as parseToml, stringify as stringifyToml } from "smol-toml";
@@ -21,7 +21,7 @@ import { buildSdist, buildWheel, sha256Hex } from "./wheel_factory.ts";
 import { havePip, runPython } from "./_python.ts";
 import { lockPlanOptions, pipInstallOfflineArgs, type Run } from "./_e2e_helpers.ts";
 
-const LOCKS = new URL("../../shared/testdata/lockfiles/", import.meta.url).pathname;
+const LOCKS = new URL("./data/third_party/lockfiles/", import.meta.url).pathname;
 const PYTEST_COV = join(LOCKS, "uv-ecosystem/pytest-cov/uv.lock");
 const HTTPX = join(LOCKS, "uv-ecosystem/httpx/uv.lock");
 const UV_EXPORT = join(LOCKS, "pylock/uv-export/pep_751_dependency_extra/pylock.toml");

@@ -1,4 +1,4 @@
-// Every non-universal packse scenario (../shared/testdata/packse/scenarios) as a test: a
+// Every non-universal packse scenario (tests/data/third_party/packse/scenarios) as a test: a
 // satisfiable scenario must give exactly the expected packages, an unsatisfiable one must fail
 // with a ResolutionError that explains itself. Skips carry their reason below.
 
@@ -17,7 +17,7 @@ import {
 import { resolve } from "../resolver/resolve.ts";
 import { ResolutionError } from "../resolver/types.ts";
 
-const DIR = new URL("../../shared/testdata/packse/scenarios/", import.meta.url);
+const DIR = new URL("./data/third_party/packse/scenarios/", import.meta.url);
 
 interface ScenarioVersion {
   requires?: string[];

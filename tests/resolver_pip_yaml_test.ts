@@ -1,4 +1,4 @@
-// pip's YAML resolver cases (../shared/testdata/pip-yaml): compare the resolved set only
+// pip's YAML resolver cases (tests/data/third_party/pip-yaml): compare the resolved set only
 // (pip's error-message regexes are ignored). The YAML is read with the npm `yaml` package in its
 // YAML 1.1 mode, as PyYAML reads it for pip's own harness.
 //
@@ -20,7 +20,7 @@ import { InMemoryProvider, type InMemoryVersion } from "../resolver/in_memory_pr
 import { resolve } from "../resolver/resolve.ts";
 import { ResolutionError } from "../resolver/types.ts";
 
-const DIR = new URL("../../shared/testdata/pip-yaml/", import.meta.url);
+const DIR = new URL("./data/third_party/pip-yaml/", import.meta.url);
 
 type Available = string | {
   name: string;

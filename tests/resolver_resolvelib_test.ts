@@ -1,4 +1,4 @@
-// resolvelib's functional "python" cases (../shared/testdata/resolvelib): same pins as resolvelib,
+// resolvelib's functional "python" cases (tests/data/third_party/resolvelib): same pins as resolvelib,
 // and the versions it lists as `unvisited` are never pinned (decided), not even temporarily.
 
 import assert from "node:assert/strict";
@@ -10,7 +10,7 @@ import { InMemoryProvider, type InMemoryUniverse } from "../resolver/in_memory_p
 import { resolve } from "../resolver/resolve.ts";
 import { ResolutionError, type ResolveEvent } from "../resolver/types.ts";
 
-const DATA = new URL("../../shared/testdata/resolvelib/inputs/", import.meta.url);
+const DATA = new URL("./data/third_party/resolvelib/inputs/", import.meta.url);
 
 interface Case {
   index: string;
