@@ -5,6 +5,7 @@
  * @module
  */
 
+import * as fsp from "node:fs/promises";
 import type { CachedResponse, CachedResponseMeta, HttpCacheStorage } from "./types.ts";
 
 /**
@@ -62,11 +63,11 @@ export interface CacheDirFs {
   mkdir(path: string): Promise<void>;
 }
 
-const denoFs: CacheDirFs = {
-  readFile: (p) => Deno.readFile(p),
-  writeFile: (p, d) => Deno.writeFile(p, d),
-  rename: (a, b) => Deno.rename(a, b),
-  mkdir: (p) => Deno.mkdir(p, { recursive: true }),
+const nodeCacheFs: CacheDirFs = {
+  readFile: async (p) => new Uint8Array(await fsp.readFile(p)),
+  writeFile: (p, d) => fsp.writeFile(p, d),
+  rename: (a, b) => fsp.rename(a, b),
+  mkdir: async (p) => void await fsp.mkdir(p, { recursive: true }),
 };
 
 async function keyName(key: string): Promise<string> {
@@ -102,7 +103,7 @@ export class DirHttpCacheStorage implements HttpCacheStorage {
    */
   constructor(dir: string, options: { fs?: CacheDirFs } = {}) {
     this.#dir = dir;
-    this.#fs = options.fs ?? denoFs;
+    this.#fs = options.fs ?? nodeCacheFs;
   }
 
   /**

@@ -6,6 +6,7 @@
  * @module
  */
 
+import * as fsp from "node:fs/promises";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { createHash } from "node:crypto";
 import { match } from "ts-pattern";
@@ -127,30 +128,31 @@ const ACCEPT: Record<PageFormat, string> = {
 /** Bytes read from the end of a wheel first: EOCD, central directory and usually `METADATA`. */
 const TAIL_BYTES = 16 * 1024;
 
-const denoFs: IndexFs = {
-  readFile: (p) => Deno.readFile(p),
+const nodeIndexFs: IndexFs = {
+  readFile: async (p) => new Uint8Array(await fsp.readFile(p)),
   async openRange(p) {
-    const file = await Deno.open(p, { read: true });
+    const file = await fsp.open(p, "r");
     const { size } = await file.stat();
     return {
       size,
       async read(start, end) {
         const out = new Uint8Array(Math.max(0, Math.min(end, size) - start));
-        await file.seek(start, Deno.SeekMode.Start);
         let off = 0;
         while (off < out.length) {
-          const n = await file.read(out.subarray(off));
-          if (n === null) break;
-          off += n;
+          const { bytesRead } = await file.read(out, off, out.length - off, start + off);
+          if (bytesRead === 0) break;
+          off += bytesRead;
         }
         return off === out.length ? out : out.subarray(0, off);
       },
-      close: () => file.close(),
+      close: () => void file.close().catch(() => {}),
     };
   },
   async readDir(p) {
     const names: string[] = [];
-    for await (const e of Deno.readDir(p)) if (e.isFile || e.isSymlink) names.push(e.name);
+    for (const e of await fsp.readdir(p, { withFileTypes: true })) {
+      if (e.isFile() || e.isSymbolicLink()) names.push(e.name);
+    }
     return names;
   },
 };
@@ -169,8 +171,7 @@ type PageResult =
   | { kind: "offline-miss" };
 
 function isNotFoundError(e: unknown): boolean {
-  return e instanceof Deno.errors.NotFound ||
-    (typeof e === "object" && e !== null && "code" in e && e.code === "ENOENT");
+  return typeof e === "object" && e !== null && "code" in e && e.code === "ENOENT";
 }
 
 function mergeSignals(
@@ -262,7 +263,7 @@ export class SimpleIndexClient implements IndexClient {
     this.#format = options.format ?? "auto";
     this.#now = options.now ?? Date.now;
     this.#signal = options.signal;
-    this.#fs = options.fs ?? denoFs;
+    this.#fs = options.fs ?? nodeIndexFs;
     this.#cache = options.cache;
     this.#refresh = options.refresh ?? false;
     this.#offline = options.offline ?? false;
