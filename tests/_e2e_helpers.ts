@@ -1,6 +1,6 @@
 // Helpers shared by the download tests (download_e2e_test.ts, lock_download_test.ts,
-// cli/_lock_plan_test.ts).
-import type { LockPlanOptions } from "../cli/_lock_plan.ts";
+// lock/plan_test.ts).
+import type { LockPlanOptions } from "../lock/types.ts";
 
 /** What one run of the CLI printed and returned (the same shape as a Python run). */
 export type { PythonRun as Run } from "./_python.ts";

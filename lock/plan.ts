@@ -1,5 +1,10 @@
-// Lock files to a list of wanted files, per target or for all platforms. Pure: parsing is done
-// by pep/, fetching by the pipeline; this decides which of the locked files each target needs.
+/**
+ * Lock files to the files each target needs, or every file for all platforms. Pure: parsing is
+ * done by `pep/`, fetching by the pipeline; this decides which of the locked files a target
+ * installs (the best-ranked compatible wheel, else the sdist).
+ *
+ * @module
+ */
 import { basename, isAbsolute, resolve as resolvePath, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseDistFilename, parseWheelFilename } from "../pep/filename.ts";
@@ -19,63 +24,15 @@ import {
   UvLockError,
   type UvLockPackage,
 } from "../pep/uv_lock.ts";
-import { InputError } from "./_errors.ts";
-
-/** One file to download, with the targets it serves. */
-export interface WantedFile {
-  project: string;
-  version: string;
-  filename: string;
-  /** Absolute URL (http, https or file). */
-  url: string;
-  sha256: string | undefined;
-  size: number | undefined;
-  targets: string[];
-  /** Requires-Python of the file, when known (goes into the wheelhouse's pages). */
-  requiresPython?: string;
-  /** Hash algorithms the lock gives for the file (to explain a missing sha256). */
-  hashAlgorithms?: string[];
-}
-
-/** A package the lock names that cannot be downloaded as a file (VCS, directory, editable). */
-export interface Undownloadable {
-  project: string;
-  reason: string;
-}
-
-/** A package with no file for some target. */
-export interface MissingFile {
-  project: string;
-  version: string;
-  target: string;
-  /** The file names the lock lists for the package. */
-  tags: string[];
-}
-
-/** What a lock file asks for. */
-export interface LockPlan {
-  files: WantedFile[];
-  undownloadable: Undownloadable[];
-  /** Packages with no file for some target: `project` and the target's name. */
-  missing: MissingFile[];
-}
-
-/** Options of the lock planners. */
-export interface LockPlanOptions {
-  /** The lock file's absolute path: relative `path` entries are resolved against its folder. */
-  lockPath: string;
-  /** The targets; ignored with `allPlatforms`, which takes every file. */
-  targets: readonly Target[];
-  allPlatforms: boolean;
-  extras: readonly string[] | "all";
-  /** Dependency groups; undefined means the lock's defaults (`default-groups`, uv's `dev`). */
-  groups: readonly string[] | undefined;
-  /** uv.lock only: leave out the `dev` group. */
-  noDev: boolean;
-}
-
-/** The two kinds of lock file `download --lock` reads. */
-export type LockKind = "pylock" | "uv";
+import {
+  LockError,
+  type LockKind,
+  type LockPlan,
+  type LockPlanOptions,
+  type MissingFile,
+  type PlannedFile,
+  type Undownloadable,
+} from "./types.ts";
 
 /**
  * The kind of lock a file name says: PEP 751 names (`pylock.toml`, `pylock.<name>.toml`) or
@@ -85,7 +42,7 @@ export type LockKind = "pylock" | "uv";
  * @returns The kind, or undefined.
  * @example
  * ```ts
- * import { lockKindOfName } from "./_lock_plan.ts";
+ * import { lockKindOfName } from "./plan.ts";
  * if (lockKindOfName("/x/pylock.dev.toml") !== "pylock") throw new Error("pylock name");
  * if (lockKindOfName("uv.lock") !== "uv") throw new Error("uv name");
  * if (lockKindOfName("requirements.txt") !== undefined) throw new Error("not a lock");
@@ -108,7 +65,7 @@ export function lockKindOfName(path: string): LockKind | undefined {
  * @returns The kind, or undefined when neither fits.
  * @example
  * ```ts
- * import { lockKindOf } from "./_lock_plan.ts";
+ * import { lockKindOf } from "./plan.ts";
  * if (lockKindOf("deps.lock", 'lock-version = "1.0"\n') !== "pylock") throw new Error("sniff");
  * if (lockKindOf("deps.lock", "version = 1\n[[package]]\n") !== "uv") throw new Error("sniff");
  * ```
@@ -141,19 +98,22 @@ function fileUrl(
     try {
       url = new URL(file.url);
     } catch {
-      throw new InputError(
+      throw new LockError(
+        "bad-url",
         `${lockPath}: ${project} file "${file.filename}" has an invalid url "${file.url}"`,
       );
     }
     if (url.protocol !== "http:" && url.protocol !== "https:" && url.protocol !== "file:") {
-      throw new InputError(
+      throw new LockError(
+        "bad-url",
         `${lockPath}: ${project} file "${file.filename}" has a ${url.protocol} url; only http, https and file can be downloaded`,
       );
     }
     return url.href;
   }
   if (file.path === undefined) {
-    throw new InputError(
+    throw new LockError(
+      "no-location",
       `${lockPath}: ${project} file "${file.filename}" has neither url nor path`,
     );
   }
@@ -162,7 +122,8 @@ function fileUrl(
   // A lock is input from elsewhere: a path must not reach outside the lock's folder, whether
   // with ".." or as an absolute path (pip's own fixtures use "../packages"; copy them closer).
   if (isAbsolute(file.path) || (full !== folder && !full.startsWith(folder + sep))) {
-    throw new InputError(
+    throw new LockError(
+      "outside-folder",
       `${lockPath}: ${project} file path "${file.path}" points outside the lock file's folder (${folder})`,
     );
   }
@@ -232,16 +193,17 @@ function bestWheel<F extends { filename: string }>(
 
 class Collector {
   readonly #lockPath: string;
-  readonly files = new Map<string, WantedFile>();
+  readonly files = new Map<string, PlannedFile>();
 
   constructor(lockPath: string) {
     this.#lockPath = lockPath;
   }
 
-  add(wanted: Omit<WantedFile, "targets">, target: string | undefined): void {
+  add(wanted: Omit<PlannedFile, "targets">, target: string | undefined): void {
     // A file name from a lock becomes a name in the wheelhouse: it must stay a plain name.
     if (!/^[^./\\\0][^/\\\0]*$/.test(wanted.filename)) {
-      throw new InputError(
+      throw new LockError(
+        "bad-filename",
         `${this.#lockPath}: ${wanted.project} file name "${wanted.filename}" is not a plain file name`,
       );
     }
@@ -249,7 +211,8 @@ class Collector {
     const existing = this.files.get(wanted.filename);
     if (existing !== undefined) {
       if (existing.sha256 !== wanted.sha256) {
-        throw new InputError(
+        throw new LockError(
+          "duplicate-file",
           `${this.#lockPath}: the lock lists "${wanted.filename}" twice with different hashes (${
             existing.sha256 ?? "none"
           } and ${wanted.sha256 ?? "none"})`,
@@ -269,7 +232,9 @@ function forTarget<T>(target: Target, run: () => T): T {
   } catch (e) {
     const code = e instanceof PylockError || e instanceof UvLockError ? e.code : undefined;
     if (code === "unsupported-python" || code === "unsupported-environment") {
-      throw new InputError(`${(e as Error).message} (target ${target.name})`, { cause: e });
+      throw new LockError("unsupported-target", `${(e as Error).message} (target ${target.name})`, {
+        cause: e,
+      });
     }
     throw e;
   }
@@ -304,14 +269,14 @@ function pylockUndownloadable(pkg: PylockPackage): Undownloadable | undefined {
  * @param lock A parsed lock.
  * @param options Lock path, targets, extras and groups.
  * @returns The plan: files with their targets, undownloadable packages, and gaps.
- * @throws {InputError} when the lock does not fit a target (requires-python, environments),
+ * @throws {LockError} when the lock does not fit a target (requires-python, environments),
  * for paths outside the lock's folder, unusable URLs, or one file name with two hashes.
  * @throws {PylockError} for unknown extras or groups, or overlapping package entries.
  * @example
  * ```ts
  * import { parsePylock } from "../pep/pylock.ts";
  * import { targetFromPreset } from "../pep/tags.ts";
- * import { planPylock } from "./_lock_plan.ts";
+ * import { planPylock } from "./plan.ts";
  * const lock = parsePylock(`
  * lock-version = "1.0"
  * created-by = "demo"
@@ -427,13 +392,13 @@ function withSourceLocation(f: UvFile, pkg: UvLockPackage): UvFile {
  * @param lock A parsed lock.
  * @param options Lock path, targets, extras, groups and `noDev`.
  * @returns The plan: files with their targets, undownloadable packages, and gaps.
- * @throws {InputError} when a target's Python is outside the lock's requires-python, for paths
+ * @throws {LockError} when a target's Python is outside the lock's requires-python, for paths
  * outside the lock's folder, unusable URLs, or one file name with two hashes.
  * @throws {UvLockError} when extras or groups are unknown.
  * @example
  * ```ts
  * import { parseUvLock } from "../pep/uv_lock.ts";
- * import { planUvLock } from "./_lock_plan.ts";
+ * import { planUvLock } from "./plan.ts";
  * const lock = parseUvLock(`
  * version = 1
  * [[package]]

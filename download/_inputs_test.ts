@@ -1,16 +1,19 @@
 import assert from "node:assert/strict";
-import { gatherInputs } from "./_inputs.ts";
-import { parseDownloadArgs } from "./_options.ts";
-import { InputError } from "./_errors.ts";
+import { gatherInputs, type InputOptions } from "./_inputs.ts";
+import { DownloadError } from "./types.ts";
 
-function reader(files: Record<string, string>): (path: string) => Promise<string> {
-  return (path) =>
-    path in files
-      ? Promise.resolve(files[path]!)
-      : Promise.reject(new Deno.errors.NotFound(`no ${path}`));
+function notFound(path: string): Error {
+  return Object.assign(new Error(`no ${path}`), { code: "ENOENT" });
 }
 
-const noEnv = (): undefined => undefined;
+/** gatherInputs() in the folder /p over these files, with no environment. */
+function gather(options: InputOptions, files: Record<string, string>) {
+  return gatherInputs(options, {
+    cwd: "/p",
+    read: (path) => path in files ? Promise.resolve(files[path]!) : Promise.reject(notFound(path)),
+    env: () => undefined,
+  });
+}
 
 Deno.test("gatherInputs() merges requirement files' index options; the command line's index wins", async () => {
   const files = {
@@ -19,40 +22,34 @@ Deno.test("gatherInputs() merges requirement files' index options; the command l
       "-f wheels\n--pre\nsix==1.16.0 --hash=sha256:" + "a".repeat(64) + "\n-c cons.txt\n",
     "/p/cons.txt": "idna<4\n",
   };
-  const fromFile = await gatherInputs(
-    parseDownloadArgs(["-r", "reqs.txt"]),
-    "/p",
-    reader(files),
-    noEnv,
-  );
+  const fromFile = await gather({ requirementFiles: ["reqs.txt"] }, files);
   assert.equal(fromFile.indexUrl, "https://file.example/simple");
   assert.deepEqual(fromFile.extraIndexUrls, ["https://extra/simple"]);
   assert.deepEqual(fromFile.findLinks, ["/p/wheels"]);
   assert.equal(fromFile.pre, true);
   assert.deepEqual([...fromFile.hashes.get("six")!], ["sha256:" + "a".repeat(64)]);
   assert.deepEqual(fromFile.constraints.map(String), ["idna<4"]);
-  const cli = await gatherInputs(
-    parseDownloadArgs(["-r", "reqs.txt", "-i", "https://cli.example/simple"]),
-    "/p",
-    reader(files),
-    noEnv,
+  const cli = await gather(
+    { requirementFiles: ["reqs.txt"], indexUrl: "https://cli.example/simple" },
+    files,
   );
   assert.equal(cli.indexUrl, "https://cli.example/simple");
 });
 
 Deno.test("gatherInputs() refuses constraints with extras, remote requirement files and stray --extra", async () => {
   const files = { "/p/cons.txt": "six[x]>=1\n" };
-  const cases: [string[], RegExp][] = [
-    [["-c", "cons.txt", "six"], /Constraints cannot have extras/],
-    [["-r", "https://example.org/reqs.txt"], /URLs are not fetched/],
-    [["--extra", "fast", "six"], /need a project/],
-    [["-r", "missing.txt"], /missing\.txt: cannot read it: no such file/],
+  const cases: [InputOptions, RegExp][] = [
+    [{ constraintFiles: ["cons.txt"], requirements: ["six"] }, /Constraints cannot have extras/],
+    [{ requirementFiles: ["https://example.org/reqs.txt"] }, /URLs are not fetched/],
+    [{ extras: ["fast"], requirements: ["six"] }, /need a project/],
+    [{ requirementFiles: ["missing.txt"] }, /missing\.txt: cannot read it: no such file/],
+    [{ requirements: ["six >=="] }, /Invalid requirement "six >=="/],
   ];
-  for (const [args, message] of cases) {
+  for (const [options, message] of cases) {
     await assert.rejects(
-      () => gatherInputs(parseDownloadArgs(args), "/p", reader(files), noEnv),
+      () => gather(options, files),
       (e: unknown) => {
-        assert.ok(e instanceof InputError || e instanceof SyntaxError, String(e));
+        assert.ok(e instanceof DownloadError || e instanceof SyntaxError, String(e));
         assert.match((e as Error).message, message);
         return true;
       },
@@ -65,11 +62,6 @@ Deno.test("gatherInputs() reads a project's dependencies, extras and groups", as
     "/p/pyproject.toml": '[project]\nname = "x"\ndependencies = ["a"]\n' +
       '[project.optional-dependencies]\nfast = ["b"]\n[dependency-groups]\ntest = ["c"]\n',
   };
-  const inputs = await gatherInputs(
-    parseDownloadArgs(["--project", ".", "--extra", "fast", "--group", "test"]),
-    "/p",
-    reader(files),
-    noEnv,
-  );
+  const inputs = await gather({ project: ".", extras: ["fast"], groups: ["test"] }, files);
   assert.deepEqual(inputs.requirements.map((r) => r.name), ["a", "b", "c"]);
 });

@@ -1,9 +1,9 @@
-// Provider layers the download command puts around the index provider: one answer per project
-// per run (and a record of offline misses), and pip's hash-checking mode.
+// Provider layers the pipeline puts around the index provider: one answer per project per run
+// (and a record of offline misses), and pip's hash-checking mode.
 import type { Provider } from "../resolver/types.ts";
 import type { Inputs } from "./_inputs.ts";
-import { InputError } from "./_errors.ts";
-import type { WantedFile } from "./_lock_plan.ts";
+import type { PlannedFile } from "../lock/types.ts";
+import { DownloadError } from "./types.ts";
 
 /**
  * A provider that answers each project's versions once per run (so pages asked for early are
@@ -49,7 +49,8 @@ export function requirePins(inputs: Inputs): void {
       !r.specifier.specifiers[0]!.version.endsWith(".*"))
   );
   if (loose.length > 0) {
-    throw new InputError(
+    throw new DownloadError(
+      "hash-check",
       `In hash-checking mode every requirement must be pinned with ==; these are not: ${
         loose.map((r) => r.toString()).join(", ")
       }`,
@@ -87,7 +88,7 @@ export function hashFiltered(
 /** pip's hash-checking mode: with --require-hashes (or any --hash), every file must match one. */
 export function checkHashes(
   inputs: Inputs,
-  wanted: readonly WantedFile[],
+  wanted: readonly PlannedFile[],
   checking: boolean,
 ): void {
   if (!checking) return;
@@ -110,6 +111,6 @@ export function checkHashes(
     }
   }
   if (problems.length > 0) {
-    throw new InputError(`Hash check failed:\n  ${problems.join("\n  ")}`);
+    throw new DownloadError("hash-check", `Hash check failed:\n  ${problems.join("\n  ")}`);
   }
 }

@@ -5,7 +5,8 @@ import { stringify } from "smol-toml";
 import { parseDistFilename } from "../pep/filename.ts";
 import type { MarkerEnvironment } from "../pep/marker.ts";
 import type { Target } from "../pep/tags.ts";
-import { VERSION } from "./_version.ts";
+import type { TargetPins } from "./types.ts";
+import { VERSION } from "./version.ts";
 
 /** A file that is in the wheelhouse after the run. */
 export interface DoneFile {
@@ -17,9 +18,6 @@ export interface DoneFile {
   size: number;
   targets: string[];
 }
-
-/** Per target, the pinned (project, version) pairs in that target's resolution. */
-export type TargetPins = Map<string, Map<string, string>>;
 
 /** `requirements.txt` text for some pins, with every hash of that version's files. */
 export function requirementsText(

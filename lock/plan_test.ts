@@ -4,8 +4,9 @@ import { join } from "node:path";
 import { parsePylock, PylockError } from "../pep/pylock.ts";
 import { type Target, targetFromPreset } from "../pep/tags.ts";
 import { parseUvLock, selectUvLockPackages, type UvLock } from "../pep/uv_lock.ts";
-import { InputError } from "./_errors.ts";
-import { lockKindOf, lockKindOfName, type LockPlan, planPylock, planUvLock } from "./_lock_plan.ts";
+import { LockError } from "./types.ts";
+import { lockKindOf, lockKindOfName, planPylock, planUvLock } from "./plan.ts";
+import type { LockPlan } from "./types.ts";
 
 const LOCKS = new URL("../tests/data/third_party/lockfiles/", import.meta.url).pathname;
 const PIP_INVALID = ["pylock.invalid.toml", "pylock.invalidhash.toml", "pylock.oldpython.toml"];
@@ -103,7 +104,7 @@ Deno.test("pip's three invalid pylock files are rejected, each with its reason",
         opts(join(dir, "pylock.oldpython.toml"), { targets: [target("linux")] }),
       ),
     (e) =>
-      e instanceof InputError && /requires-python ==3\.6\.\*/.test(e.message) &&
+      e instanceof LockError && /requires-python ==3\.6\.\*/.test(e.message) &&
       /target cp312/.test(e.message),
   );
   // The hash of the sdist is not the real one: it differs from pylock.toml's by one digit
@@ -210,7 +211,7 @@ Deno.test("planUvLock rejects a target outside requires-python, naming the targe
   const { lock, path } = uvLock("uv-ecosystem/httpx/uv.lock");
   assert.throws(
     () => planUvLock(lock, opts(path, { targets: [target("linux", "3.8")] })),
-    (e) => e instanceof InputError && /3\.8/.test(e.message) && /target cp38/.test(e.message),
+    (e) => e instanceof LockError && /3\.8/.test(e.message) && /target cp38/.test(e.message),
   );
 });
 
@@ -269,11 +270,11 @@ Deno.test("planPylock checks the lock's environments and requires-python per tar
   assert.ok(ok.files.length >= 2);
   assert.throws(
     () => planPylock(lock, opts(path, { targets: [target("macos", "3.12")] })),
-    (e) => e instanceof InputError && /environments/.test(e.message) && /macos/.test(e.message),
+    (e) => e instanceof LockError && /environments/.test(e.message) && /macos/.test(e.message),
   );
   assert.throws(
     () => planPylock(lock, opts(path, { targets: [target("linux", "3.11")] })),
-    (e) => e instanceof InputError && /==3\.12\.\*/.test(e.message),
+    (e) => e instanceof LockError && /==3\.12\.\*/.test(e.message),
   );
 });
 
@@ -296,7 +297,7 @@ sdist = { path = "packages/simple-2.0.tar.gz", hashes = { sha256 = "aa" } }
         opts(pipLock, { targets: [target("linux")] }),
       ),
     (e) =>
-      e instanceof InputError &&
+      e instanceof LockError &&
       /"\.\.\/packages\/simple-2\.0\.tar\.gz" points outside/.test(e.message),
   );
   const absolute = parsePylock(`
@@ -361,7 +362,7 @@ wheels = [{ url = "https://two.example/a-1.0-py3-none-any.whl", hashes = { sha25
 `);
   assert.throws(
     () => planPylock(lock, opts("/l/pylock.toml", { allPlatforms: true })),
-    (e) => e instanceof InputError && /twice with different hashes/.test(e.message),
+    (e) => e instanceof LockError && /twice with different hashes/.test(e.message),
   );
   const t = [target("linux"), target("windows")];
   assert.throws(() => planPylock(lock, opts("/l/pylock.toml", { targets: t })), /twice/);

@@ -1,11 +1,10 @@
-// Gathers what to resolve from the command line, requirement files and pyproject.toml, merging
-// the index and binary options that pip lets requirement files carry.
+// Gathers what to resolve from the given requirements, requirement files and pyproject.toml,
+// merging the index and binary options that pip lets requirement files carry.
 import { basename, resolve } from "node:path";
 import { parsePyproject, selectPyprojectRequirements } from "../pep/pyproject.ts";
 import { Requirement } from "../pep/requirement.ts";
 import { parseRequirementsFile, type RequirementsFile } from "../pep/requirements_file.ts";
-import type { DownloadOptions } from "./_options.ts";
-import { InputError } from "./_errors.ts";
+import { DownloadError, type DownloadOptions } from "./types.ts";
 
 /** Everything a resolution needs from the user's inputs. */
 export interface Inputs {
@@ -29,12 +28,39 @@ export interface Inputs {
 /** Reads text files for the input parsers. */
 export type ReadText = (path: string) => Promise<string>;
 
+/** The options that say what to resolve. */
+export type InputOptions = Pick<
+  DownloadOptions,
+  | "requirements"
+  | "requirementFiles"
+  | "constraintFiles"
+  | "project"
+  | "extras"
+  | "allExtras"
+  | "groups"
+  | "indexUrl"
+  | "extraIndexUrls"
+  | "noIndex"
+  | "findLinks"
+  | "pre"
+  | "onlyBinary"
+  | "noBinary"
+  | "preferBinary"
+  | "requireHashes"
+>;
+
 /** Why a file could not be read, in a few words (no path: callers name the file). */
 function readFailure(e: unknown): string {
-  if (e instanceof Deno.errors.NotFound) return "no such file";
-  if (e instanceof Deno.errors.IsADirectory) return "it is a directory";
-  if (e instanceof Deno.errors.PermissionDenied) return "permission denied";
+  const code = typeof e === "object" && e !== null && "code" in e ? e.code : undefined;
+  if (code === "ENOENT") return "no such file";
+  if (code === "EISDIR") return "it is a directory";
+  if (code === "EACCES" || code === "EPERM") return "permission denied";
   return e instanceof Error ? e.message : String(e);
+}
+
+/** A `--find-links` value: a URL as is, a path made absolute. */
+export function absoluteLink(link: string, cwd: string): string {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(link) ? link : resolve(cwd, link);
 }
 
 /** Reads a file, turning "not found" and friends into one-line input errors. */
@@ -43,7 +69,7 @@ export function readTextOrFail(read: ReadText): ReadText {
     try {
       return await read(path);
     } catch (e) {
-      throw new InputError(`Cannot read "${path}": ${readFailure(e)}`);
+      throw new DownloadError("invalid-input", `Cannot read "${path}": ${readFailure(e)}`);
     }
   };
 }
@@ -61,7 +87,8 @@ function readTextReason(read: ReadText): ReadText {
 
 function rejectUrl(flag: string, file: string): void {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(file) && !/^file:/i.test(file)) {
-    throw new InputError(
+    throw new DownloadError(
+      "invalid-input",
       `${flag} ${file}: requirement files are read from disk; download it first (URLs are not fetched)`,
     );
   }
@@ -72,7 +99,7 @@ function parseArgRequirement(text: string): Requirement {
     return Requirement.parse(text);
   } catch (e) {
     if (e instanceof SyntaxError) {
-      throw new InputError(`Invalid requirement "${text}": ${e.message}`);
+      throw new DownloadError("invalid-input", `Invalid requirement "${text}": ${e.message}`);
     }
     throw e;
   }
@@ -82,36 +109,46 @@ function isPyproject(path: string): boolean {
   return basename(path) === "pyproject.toml";
 }
 
+/** Where {@linkcode gatherInputs} reads from. */
+export interface GatherContext {
+  /** The folder relative paths are resolved against. */
+  cwd: string;
+  /** Reads a file as text. */
+  read: ReadText;
+  /** Looks up `${VAR}` references in requirement files. */
+  env: (name: string) => string | undefined;
+}
+
 /**
- * Collects requirements, constraints and options from arguments, `-r`, `-c` and `--project`.
+ * Collects requirements, constraints and options from the requirements given, requirement and
+ * constraint files, and a project's pyproject.toml.
  *
- * @throws {InputError} for unreadable files and invalid requirements on the command line.
+ * @throws {DownloadError} ("invalid-input") for unreadable files and invalid requirements.
  * @throws {SyntaxError} subclasses from the file parsers, with file and line.
  */
 export async function gatherInputs(
-  options: DownloadOptions,
-  cwd: string,
-  read: ReadText,
-  env: (name: string) => string | undefined,
+  options: InputOptions,
+  context: GatherContext,
 ): Promise<Inputs> {
+  const { cwd, read, env } = context;
   const readText = readTextOrFail(read);
   const inputs: Inputs = {
-    requirements: options.requirements.map(parseArgRequirement),
+    requirements: (options.requirements ?? []).map(parseArgRequirement),
     constraints: [],
     hashes: new Map(),
     indexUrl: options.indexUrl,
-    extraIndexUrls: [...options.extraIndexUrls],
-    findLinks: options.findLinks.map((f) =>
-      /^[a-z][a-z0-9+.-]*:\/\//i.test(f) ? f : resolve(cwd, f)
-    ),
-    noIndex: options.noIndex,
-    pre: options.pre,
-    onlyBinary: [...options.onlyBinary],
-    noBinary: [...options.noBinary],
-    preferBinary: options.preferBinary,
-    requireHashes: options.requireHashes,
+    extraIndexUrls: [...(options.extraIndexUrls ?? [])],
+    findLinks: (options.findLinks ?? []).map((f) => absoluteLink(f, cwd)),
+    noIndex: options.noIndex ?? false,
+    pre: options.pre ?? false,
+    onlyBinary: [...(options.onlyBinary ?? [])],
+    noBinary: [...(options.noBinary ?? [])],
+    preferBinary: options.preferBinary ?? false,
+    requireHashes: options.requireHashes ?? false,
     projectRequiresPython: undefined,
   };
+  const extras = options.extras ?? [];
+  const groups = options.groups ?? [];
   const pyprojects: string[] = [];
   if (options.project !== undefined) {
     pyprojects.push(resolve(cwd, options.project, "pyproject.toml"));
@@ -119,7 +156,7 @@ export async function gatherInputs(
   const envRecord: Record<string, string | undefined> = new Proxy({}, {
     get: (_t, key) => typeof key === "string" ? env(key) : undefined,
   });
-  for (const file of options.requirementFiles) {
+  for (const file of options.requirementFiles ?? []) {
     rejectUrl("-r", file);
     const path = resolve(cwd, file);
     if (isPyproject(path)) {
@@ -133,7 +170,7 @@ export async function gatherInputs(
     });
     mergeFile(inputs, parsed, "requirements");
   }
-  for (const file of options.constraintFiles) {
+  for (const file of options.constraintFiles ?? []) {
     rejectUrl("-c", file);
     const parsed = await parseRequirementsFile(resolve(cwd, file), {
       reader: { readFile: readTextReason(read) },
@@ -146,23 +183,25 @@ export async function gatherInputs(
     const project = parsePyproject(await readText(path), { path });
     inputs.requirements.push(
       ...selectPyprojectRequirements(project, {
-        extras: options.allExtras ? "all" : options.extras,
-        groups: options.groups,
+        extras: options.allExtras ? "all" : extras,
+        groups,
       }),
     );
     if (project.requiresPython !== undefined) {
       inputs.projectRequiresPython = project.requiresPython.toString();
     }
   }
-  if (pyprojects.length === 0 && (options.extras.length > 0 || options.groups.length > 0)) {
-    throw new InputError(
+  if (pyprojects.length === 0 && (extras.length > 0 || groups.length > 0)) {
+    throw new DownloadError(
+      "invalid-input",
       "--extra and --group need a project: pass --project DIR or -r pyproject.toml",
     );
   }
   // pip: a constraint limits versions; it cannot ask for extras or name a file.
   const bad = inputs.constraints.filter((c) => c.extras.length > 0 || c.url !== undefined);
   if (bad.length > 0) {
-    throw new InputError(
+    throw new DownloadError(
+      "invalid-input",
       `Constraints cannot have extras or URLs: ${bad.map((c) => c.toString()).join(", ")}`,
     );
   }

@@ -7,7 +7,7 @@ import { type DistFilename, parseDistFilename } from "../pep/filename.ts";
 import type { Requirement } from "../pep/requirement.ts";
 import { candidatesFromFiles } from "../resolver/index_provider.ts";
 import type { Provider, VersionCandidate } from "../resolver/types.ts";
-import { InputError } from "./_errors.ts";
+import { DownloadError } from "./types.ts";
 
 /** A direct reference resolved to its one file. */
 interface Direct {
@@ -19,7 +19,8 @@ function directFile(
 ): { url: string; filename: string; parsed: DistFilename; sha256?: string } {
   const raw = req.url!;
   if (/^(git|hg|svn|bzr)\+/i.test(raw)) {
-    throw new InputError(
+    throw new DownloadError(
+      "invalid-input",
       `${req}: a VCS reference needs a build, which wheelhouse does not do; pin a released version instead`,
     );
   }
@@ -27,10 +28,10 @@ function directFile(
   try {
     url = new URL(raw);
   } catch {
-    throw new InputError(`${req}: "${raw}" is not a URL`);
+    throw new DownloadError("invalid-input", `${req}: "${raw}" is not a URL`);
   }
   if (!["http:", "https:", "file:"].includes(url.protocol)) {
-    throw new InputError(`${req}: ${url.protocol} URLs are not supported`);
+    throw new DownloadError("invalid-input", `${req}: ${url.protocol} URLs are not supported`);
   }
   const path = url.protocol === "file:" ? fileURLToPath(url) : decodeURIComponent(url.pathname);
   const filename = path.split(/[\\/]/).pop() ?? "";
@@ -38,14 +39,18 @@ function directFile(
   try {
     parsed = parseDistFilename(filename, req.name);
   } catch {
-    throw new InputError(
+    throw new DownloadError(
+      "invalid-input",
       `${req}: "${
         filename || raw
       }" is not a wheel or sdist file (a directory or other reference would need a build)`,
     );
   }
   if (parsed.normalizedName !== req.normalizedName) {
-    throw new InputError(`${req}: the file "${filename}" is for project "${parsed.name}"`);
+    throw new DownloadError(
+      "invalid-input",
+      `${req}: the file "${filename}" is for project "${parsed.name}"`,
+    );
   }
   const sha256 = /(?:^|&)sha256=([0-9a-fA-F]{64})(?:&|$)/.exec(url.hash.slice(1))?.[1]
     ?.toLowerCase();
@@ -59,7 +64,7 @@ function directFile(
  * `IndexProvider`, which reads through the index client: PEP 658 is absent, so ranges or a
  * download).
  *
- * @throws {InputError} for VCS, directory and other references that are not archive files, and
+ * @throws {DownloadError} ("invalid-input") for VCS, directory and other references that are not archive files, and
  * for two different references to one project.
  */
 export function withDirectReferences(
@@ -78,7 +83,7 @@ export function withDirectReferences(
     if (f.sha256 === undefined && given.length === 1) f.sha256 = given[0]!.slice("sha256:".length);
     const known = direct.get(req.normalizedName);
     if (known !== undefined && known.candidate.files[0]?.url !== f.url) {
-      throw new InputError(`${req.name} is given by two different references`);
+      throw new DownloadError("invalid-input", `${req.name} is given by two different references`);
     }
     const [candidate] = candidatesFromFiles([{
       filename: f.filename,

@@ -1,58 +1,38 @@
-// `download --lock FILE`: the files a pylock.toml or uv.lock lists, per target or for all
-// platforms, with mirrors (--index-url/--find-links) for air-gapped networks. No resolution runs.
+// Planning from a lock file: the files a pylock.toml or uv.lock lists, per target or for all
+// platforms, with mirrors (an index URL, find-links) for air-gapped networks. No resolution runs.
 import { resolve } from "node:path";
-import type { SimpleIndexClient } from "../index/simple_index_client.ts";
 import type { DistFile } from "../index/types.ts";
 import { redactUrl } from "../fetcher/redact.ts";
 import { WheelhouseStore } from "../cache/wheelhouse_store.ts";
 import { parsePylock } from "../pep/pylock.ts";
 import { parseUvLock } from "../pep/uv_lock.ts";
-import { type Inputs, readTextOrFail } from "./_inputs.ts";
-import { InputError, ReportedFailure } from "./_errors.ts";
-import {
-  lockKindOf,
-  type LockPlan,
-  planPylock,
-  planUvLock,
-  type WantedFile,
-} from "./_lock_plan.ts";
-import type { TargetPins } from "./_outputs.ts";
-import type { indexClientOf, readNetrc, Session, targetsOf } from "./download.ts";
-import type { deliver } from "./_deliver.ts";
-import { plural } from "./_format.ts";
+import { lockKindOf, planPylock, planUvLock } from "../lock/plan.ts";
+import type { LockPlan, PlannedFile } from "../lock/types.ts";
+import { DownloadError } from "./types.ts";
+import { absoluteLink, readTextOrFail } from "./_inputs.ts";
+import { indexClientOf, type Planned, type Session, targetsOf } from "./_session.ts";
 
 /**
- * The pieces of the download command a lock-file download reuses (passed in rather than imported,
- * so the two modules do not import each other at run time).
- */
-export interface LockDownloadParts {
-  targetsOf: typeof targetsOf;
-  indexClientOf: typeof indexClientOf;
-  readNetrc: typeof readNetrc;
-  deliver: typeof deliver;
-}
-
-/**
- * Runs a lock-file download.
+ * Plans a lock-file download: the files the lock lists for each target (or all of them).
  *
- * @returns The exit code.
- * @throws {InputError} / lock parse errors for bad input, {ReportedFailure} for failures.
+ * @throws {DownloadError} / {LockError} / lock parse errors for bad input; {DownloadError}
+ * ("lock-unservable") when the lock has no file for a target or a mirror lacks a locked file.
  */
-export async function fromLock(s: Session, parts: LockDownloadParts): Promise<number> {
-  const { targetsOf, indexClientOf, readNetrc, deliver } = parts;
-  const { options, io, ui } = s;
+export async function planFromLock(s: Session): Promise<Planned> {
+  const o = s.options;
+  const t0 = s.now();
   // A lock's hashes are mandatory (PEP 751): nothing rebuilt or unverified may stand in.
   s.hashesRequired = true;
-  const lockPath = resolve(io.cwd, options.lock!);
-  const text = await readTextOrFail(s.deps.readText)(lockPath);
+  const lockPath = resolve(s.cwd, o.lock!);
+  const text = await readTextOrFail(s.readText)(lockPath);
   const targets = await targetsOf(s);
   const planOptions = {
     lockPath,
     targets,
-    allPlatforms: options.allPlatforms,
-    extras: options.allExtras ? "all" as const : options.extras,
-    groups: options.groups.length > 0 ? options.groups : undefined,
-    noDev: options.noDev,
+    allPlatforms: o.allPlatforms ?? false,
+    extras: o.allExtras ? "all" as const : o.extras ?? [],
+    groups: o.groups !== undefined && o.groups.length > 0 ? o.groups : undefined,
+    noDev: o.noDev ?? false,
   };
   const kind = lockKindOf(lockPath, text);
   let plan: LockPlan;
@@ -61,12 +41,13 @@ export async function fromLock(s: Session, parts: LockDownloadParts): Promise<nu
   } else if (kind === "uv") {
     plan = planUvLock(parseUvLock(text, { path: lockPath }), planOptions);
   } else {
-    throw new InputError(
-      `Cannot tell the kind of lock file "${options.lock}": expected pylock.toml, pylock.<name>.toml or uv.lock (or a file with lock-version = "1.0")`,
+    throw new DownloadError(
+      "invalid-input",
+      `Cannot tell the kind of lock file "${o.lock}": expected pylock.toml, pylock.<name>.toml or uv.lock (or a file with lock-version = "1.0")`,
     );
   }
   for (const u of plan.undownloadable) {
-    ui.info(`warning: ${u.project} is not downloadable: ${u.reason}`);
+    s.emit({ kind: "warning", message: `${u.project} is not downloadable: ${u.reason}` });
   }
   if (plan.missing.length > 0) {
     const lines = plan.missing.map((m) =>
@@ -74,7 +55,10 @@ export async function fromLock(s: Session, parts: LockDownloadParts): Promise<nu
         m.tags.length > 0 ? ` (the lock has: ${m.tags.join(", ")})` : " (the lock lists no wheels)"
       }`
     );
-    throw new ReportedFailure(`The lock cannot serve every target:\n  ${lines.join("\n  ")}`);
+    throw new DownloadError(
+      "lock-unservable",
+      `The lock cannot serve every target:\n  ${lines.join("\n  ")}`,
+    );
   }
   // PEP 751 requires hashes; we verify sha256, so a file without one cannot be trusted.
   const noHash = plan.files.filter((f) => f.sha256 === undefined);
@@ -86,49 +70,36 @@ export async function fromLock(s: Session, parts: LockDownloadParts): Promise<nu
           : ": no hashes"
       })`
     );
-    throw new InputError(
+    throw new DownloadError(
+      "invalid-input",
       `${lockPath}: ${noHash.length} file${
         noHash.length === 1 ? " has" : "s have"
       } no sha256 hash, which this download verifies:\n  ${lines.join("\n  ")}`,
     );
   }
   await checkSizes(s, plan.files);
-  const pins: TargetPins = new Map();
+  const pins = new Map<string, Map<string, string>>();
   for (const t of targets) pins.set(t.name, new Map());
   for (const f of plan.files) {
     // A version-less archive (a PEP 751 `archive` without `version`) cannot be pinned by name.
     if (f.version === "") continue;
     for (const t of f.targets) pins.get(t)?.set(f.project, f.version);
   }
-  s.summary.push(`Selected ${plural(plan.files.length, "file")} from ${options.lock}`);
-  // Mirrors: with --index-url/--find-links/--no-index the same file (name and hash) may come
+  // Mirrors: with an index URL, find-links or no-index the same file (name and hash) may come
   // from there when the recorded URL cannot be used.
-  const mirrorsGiven = options.indexUrl !== undefined || options.findLinks.length > 0 ||
-    options.extraIndexUrls.length > 0 || options.noIndex;
-  let mirror: SimpleIndexClient | undefined;
-  if (mirrorsGiven) {
-    const inputs: Inputs = {
-      requirements: [],
-      constraints: [],
-      hashes: new Map(),
-      indexUrl: options.indexUrl,
-      extraIndexUrls: options.extraIndexUrls,
-      findLinks: options.findLinks.map((f) =>
-        /^[a-z][a-z0-9+.-]*:\/\//i.test(f) ? f : resolve(io.cwd, f)
-      ),
-      // Only the sources given are mirrors: with just --find-links, PyPI is not asked.
-      noIndex: options.noIndex ||
-        (options.indexUrl === undefined && options.extraIndexUrls.length === 0),
-      pre: false,
-      onlyBinary: [],
-      noBinary: [],
-      preferBinary: false,
-      requireHashes: true,
-      projectRequiresPython: undefined,
-    };
-    mirror = indexClientOf(s, inputs, await readNetrc(io, s.deps.readText));
-  }
-  const findOnMirror = async (f: WantedFile): Promise<string | undefined> => {
+  const mirrorsGiven = o.indexUrl !== undefined || (o.findLinks ?? []).length > 0 ||
+    (o.extraIndexUrls ?? []).length > 0 || (o.noIndex ?? false);
+  const mirror = mirrorsGiven
+    ? indexClientOf(s, {
+      indexUrl: o.indexUrl,
+      extraIndexUrls: [...(o.extraIndexUrls ?? [])],
+      findLinks: (o.findLinks ?? []).map((f) => absoluteLink(f, s.cwd)),
+      // Only the sources given are mirrors: with just find-links, PyPI is not asked.
+      noIndex: (o.noIndex ?? false) ||
+        (o.indexUrl === undefined && (o.extraIndexUrls ?? []).length === 0),
+    })
+    : undefined;
+  const findMirror = async (f: PlannedFile): Promise<string | undefined> => {
     if (mirror === undefined) return undefined;
     let found;
     try {
@@ -144,13 +115,14 @@ export async function fromLock(s: Session, parts: LockDownloadParts): Promise<nu
     );
     return same?.url;
   };
-  if (options.noIndex) {
+  if (o.noIndex) {
     // Air-gapped: recorded remote URLs cannot be reached; take everything from the mirrors.
     for (const f of plan.files) {
       if (f.url.startsWith("file:")) continue;
-      const url = await findOnMirror(f);
+      const url = await findMirror(f);
       if (url === undefined) {
-        throw new ReportedFailure(
+        throw new DownloadError(
+          "lock-unservable",
           `${f.filename} (${f.project} ${f.version}) is not on --find-links; with --no-index the lock's URL ${
             redactUrl(f.url)
           } is not used`,
@@ -159,8 +131,15 @@ export async function fromLock(s: Session, parts: LockDownloadParts): Promise<nu
       f.url = url;
     }
   }
-  const headersFor = (url: string): Record<string, string> => mirror?.authHeaders(url) ?? {};
-  return await deliver(s, targets, pins, plan.files, headersFor, findOnMirror);
+  return {
+    targets,
+    files: plan.files,
+    pins,
+    packages: 0,
+    resolveMs: s.now() - t0,
+    headersFor: (url) => mirror?.authHeaders(url) ?? {},
+    findMirror,
+  };
 }
 
 /**
@@ -168,7 +147,7 @@ export async function fromLock(s: Session, parts: LockDownloadParts): Promise<nu
  * go (the fetcher); files already in the cache or the destination are checked here, before
  * anything changes, so a wrong `size` never passes because the bytes were at hand.
  */
-async function checkSizes(s: Session, files: readonly WantedFile[]): Promise<void> {
+async function checkSizes(s: Session, files: readonly PlannedFile[]): Promise<void> {
   const present = await new WheelhouseStore(s.dest).scan();
   const problems: string[] = [];
   for (const f of files) {
@@ -187,6 +166,6 @@ async function checkSizes(s: Session, files: readonly WantedFile[]): Promise<voi
     }
   }
   if (problems.length > 0) {
-    throw new ReportedFailure(`Size check failed:\n  ${problems.join("\n  ")}`);
+    throw new DownloadError("size-mismatch", `Size check failed:\n  ${problems.join("\n  ")}`);
   }
 }

@@ -1,0 +1,341 @@
+// Delivery: where each planned file is (the folder, the cache, a uv cache, or to fetch), then the
+// transfers (concurrent, resumed, verified; some already started while the resolver worked), then
+// the folder with its manifest and side files.
+import * as fsp from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { match } from "ts-pattern";
+import { type PresentFile, WheelhouseStore } from "../cache/wheelhouse_store.ts";
+import { UvCacheReader } from "../cache/unstable_uv_cache_store.ts";
+import { FetchError } from "../fetcher/types.ts";
+import { redactUrl } from "../fetcher/redact.ts";
+import type { PlannedFile } from "../lock/types.ts";
+import type { Target } from "../pep/tags.ts";
+import {
+  type DeliveredFile,
+  DownloadError,
+  type DownloadResult,
+  type PlanEntry,
+  type TargetPins,
+} from "./types.ts";
+import {
+  isGenerated,
+  isSideFileName,
+  pylockText,
+  requirementsText,
+  samePins,
+  targetSlug,
+} from "./_outputs.ts";
+import type { Planned, Session } from "./_session.ts";
+
+/** Where the planned files are before any transfer. */
+export interface Located {
+  entries: PlanEntry[];
+  /** Cache paths by URL, of files the cache holds. */
+  cachedPaths: Map<string, string>;
+  /** What the destination holds, by file name. */
+  present: ReadonlyMap<string, PresentFile>;
+  /** The files to transfer. */
+  remote: PlannedFile[];
+}
+
+/**
+ * Looks up every planned file in the destination and the cache (and, with a uv cache, takes
+ * what it holds into the cache).
+ */
+export async function locate(s: Session, planned: Planned): Promise<Located> {
+  const cachedPaths = new Map<string, string>();
+  for (const f of planned.files) {
+    if (f.sha256 !== undefined) {
+      match(await s.store.get(f.sha256, { verify: "changed" }))
+        .with({ kind: "hit" }, (hit) => void cachedPaths.set(f.url, hit.path))
+        // A corrupt entry is fetched again; obtain() replaces it.
+        .with({ kind: "miss" }, () => undefined)
+        .exhaustive();
+    }
+  }
+  const present = await new WheelhouseStore(s.dest).scan();
+  const inDest = (f: PlannedFile): boolean =>
+    f.sha256 !== undefined && present.get(f.filename)?.sha256 === f.sha256;
+  let remote = planned.files.filter((f) =>
+    !inDest(f) && (s.early.has(f.url) || !cachedPaths.has(f.url))
+  );
+  if (s.options.uvCacheDir !== undefined && remote.length > 0) {
+    remote = await fromUvCache(s, remote, cachedPaths);
+  }
+  const entries = planned.files.map((f): PlanEntry => ({
+    ...f,
+    source: inDest(f) ? "present" : cachedPaths.has(f.url) ? "cached" : "fetch",
+  }));
+  return { entries, cachedPaths, present, remote };
+}
+
+/**
+ * Brings the remote files into the cache (concurrently, resuming, verifying), then links every
+ * planned file into the wheelhouse and writes the side files.
+ *
+ * @throws {DownloadError} ("offline-miss") when an offline call lacks files, ("download-failed")
+ * when transfers fail.
+ */
+export async function deliver(
+  s: Session,
+  planned: Planned,
+  located: Located,
+): Promise<DownloadResult> {
+  const { store, fetcher } = s;
+  const { remote, cachedPaths } = located;
+  const wanted = planned.files;
+  if ((s.options.offline ?? false) && remote.length > 0) {
+    const lines = remote.map((f) => `${f.project} ${f.version}: ${f.filename}`);
+    throw new DownloadError(
+      "offline-miss",
+      `Offline, and the cache lacks ${remote.length} file${remote.length === 1 ? "" : "s"}:\n  ${
+        lines.join("\n  ")
+      }\nhint: run once without --offline to fill the cache.`,
+    );
+  }
+  const t0 = s.now();
+  s.emit({
+    kind: "transfers-started",
+    files: remote.length,
+    bytes: remote.reduce((n, f) => n + (f.size ?? 0), 0),
+  });
+  const fetched = new Set<string>();
+  let fetchedBytes = 0;
+  const failures: string[] = [];
+  try {
+    await Promise.all(remote.map(async (f) => {
+      const obtain = (url: string) =>
+        store.obtain(fetcher, {
+          url,
+          ...(f.sha256 !== undefined ? { sha256: f.sha256 } : {}),
+          ...(f.size !== undefined ? { size: f.size } : {}),
+          filename: f.filename,
+          project: f.project,
+          headers: planned.headersFor(url),
+        }, s.signal !== undefined ? { signal: s.signal } : {});
+      try {
+        let got = await s.early.get(f.url)?.promise;
+        s.signal?.throwIfAborted();
+        try {
+          got ??= await obtain(f.url);
+        } catch (e) {
+          const alt = e instanceof FetchError && e.code !== "hash-mismatch"
+            ? await planned.findMirror(f)
+            : undefined;
+          if (alt === undefined || alt === f.url) throw e;
+          s.emit({
+            kind: "detail",
+            message: `${f.filename}: ${(e as Error).message}; using the mirror`,
+          });
+          got = await obtain(alt);
+        }
+        f.sha256 = got.sha256;
+        cachedPaths.set(f.url, got.path);
+        if (got.fetched) {
+          fetchedBytes += got.size;
+          fetched.add(f.url);
+        }
+      } catch (e) {
+        if (s.signal?.aborted) throw e;
+        failures.push(e instanceof Error ? e.message : String(e));
+      }
+    }));
+  } finally {
+    s.emit({ kind: "transfers-finished" });
+  }
+  if (failures.length > 0) {
+    throw new DownloadError(
+      "download-failed",
+      `${failures.length} of ${remote.length} downloads failed:\n  ${failures.join("\n  ")}`,
+    );
+  }
+  const fetchMs = s.now() - t0;
+  const wheelhouse = new WheelhouseStore(s.dest);
+  const report = await wheelhouse.sync(
+    wanted.map((f) => ({
+      filename: f.filename,
+      sha256: f.sha256!,
+      url: f.url,
+      project: f.project,
+      targets: f.targets,
+      ...(f.size !== undefined ? { size: f.size } : {}),
+      ...(f.requiresPython !== undefined ? { requiresPython: f.requiresPython } : {}),
+    })),
+    { cache: store, simple: s.options.simpleIndex ?? false },
+  );
+  const sizes = new Map(report.manifest.files.map((m) => [m.filename, m.size]));
+  const files: DeliveredFile[] = wanted.map((f) => ({
+    project: f.project,
+    version: f.version,
+    filename: f.filename,
+    url: redactUrl(f.url),
+    sha256: f.sha256!,
+    size: sizes.get(f.filename) ?? f.size ?? 0,
+    targets: f.targets,
+    fetched: fetched.has(f.url),
+  }));
+  const side = sideFiles(planned.targets, planned.pins, files);
+  await writeSideFiles(wheelhouse, side);
+  return {
+    dest: s.dest,
+    targets: planned.targets,
+    files,
+    pins: planned.pins,
+    packages: planned.packages,
+    resolveMs: planned.resolveMs,
+    fetchedFiles: fetched.size,
+    fetchedBytes,
+    fetchMs,
+    sideFiles: [...side.keys()],
+    ...(s.options.lock !== undefined ? { lock: s.options.lock } : {}),
+  };
+}
+
+/**
+ * Experimental: takes wheels that a uv cache holds instead of downloading them. uv keeps wheels
+ * unpacked, so the file is rebuilt and is not byte-identical to the index's: never used where
+ * hashes are required (hash-checking mode, lock files), and always said.
+ */
+async function fromUvCache(
+  s: Session,
+  remote: PlannedFile[],
+  cachedPaths: Map<string, string>,
+): Promise<PlannedFile[]> {
+  const reader = new UvCacheReader(resolve(s.cwd, s.options.uvCacheDir!));
+  const left: PlannedFile[] = [];
+  for (const f of remote) {
+    const found = f.filename.endsWith(".whl")
+      ? await reader.find(f.filename, { requireHashes: s.hashesRequired })
+      : { kind: "absent" as const };
+    if (found.kind !== "found") {
+      if (found.kind === "unusable") {
+        s.emit({
+          kind: "detail",
+          message: `${f.filename} is in the uv cache, but hashes are required: downloading it`,
+        });
+      }
+      left.push(f);
+      continue;
+    }
+    const temp = join(s.store.partialDir, `uv-${crypto.randomUUID()}.whl`);
+    await fsp.mkdir(s.store.partialDir, { recursive: true });
+    const rebuilt = await reader.rebuildWheel(found.entry, temp);
+    const info = await s.store.put({ path: temp, move: true }, {
+      filename: f.filename,
+      project: f.project,
+    });
+    f.sha256 = info.sha256;
+    cachedPaths.set(f.url, s.store.pathOf(info.sha256));
+    s.emit({ kind: "note", message: rebuilt.note });
+  }
+  return left;
+}
+
+/** The side files a call writes: name -> text. */
+function sideFiles(
+  targets: readonly Target[],
+  pins: TargetPins,
+  done: readonly DeliveredFile[],
+): Map<string, string> {
+  const out = new Map<string, string>();
+  // All platforms of a lock: every file; no single install set to pin.
+  if (targets.length === 0) return out;
+  if (samePins(pins)) {
+    out.set(
+      "requirements.txt",
+      requirementsText(
+        pins.values().next().value!,
+        done,
+        targets.map((t) => t.name).join(", "),
+        "requirements.txt",
+      ),
+    );
+  } else {
+    for (const [target, map] of pins) {
+      const name = `requirements-${targetSlug(target)}.txt`;
+      out.set(name, requirementsText(map, done, target, name));
+    }
+  }
+  out.set("pylock.toml", pylockText(targets, pins, done));
+  return out;
+}
+
+/**
+ * Writes the side files, and removes those an earlier call generated that this one does not
+ * (e.g. a single-target requirements.txt after a multi-target run), so none go stale. Files the
+ * user wrote are never touched: {@linkcode checkDestination} refused them up front.
+ */
+async function writeSideFiles(
+  wheelhouse: WheelhouseStore,
+  files: Map<string, string>,
+): Promise<void> {
+  const dest = wheelhouse.dir;
+  for (const [name, text] of files) await wheelhouse.writeFile(name, text);
+  for (const entry of await fsp.readdir(dest, { withFileTypes: true })) {
+    if (!entry.isFile() || !isSideFileName(entry.name) || files.has(entry.name)) continue;
+    const path = join(dest, entry.name);
+    const text = await fsp.readFile(path, "utf8").catch(() => "");
+    if (isGenerated(text)) await fsp.rm(path, { force: true }).catch(() => {});
+  }
+}
+
+function errorCode(e: unknown): unknown {
+  return typeof e === "object" && e !== null && "code" in e ? e.code : undefined;
+}
+
+/**
+ * Checks the destination before any work: it must be a folder (or not exist yet), writable, and
+ * hold no side file that wheelhouse did not write — a user's requirements.txt or the very lock
+ * being read must never be overwritten.
+ *
+ * @param write Whether the call will write (a plan only reads).
+ * @throws {DownloadError} ("unusable-destination") naming the problem.
+ */
+export async function checkDestination(s: Session, write: boolean): Promise<void> {
+  const o = s.options;
+  const inputs = [
+    ...(o.requirementFiles ?? []),
+    ...(o.constraintFiles ?? []),
+    ...(o.lock !== undefined ? [o.lock] : []),
+  ];
+  const dest = s.dest;
+  const st = await fsp.stat(dest).catch(() => undefined);
+  if (st !== undefined && !st.isDirectory()) {
+    throw new DownloadError(
+      "unusable-destination",
+      `The destination "${o.dest}" exists and is not a folder`,
+    );
+  }
+  const inputSet = new Set(inputs.map((p) => resolve(s.cwd, p)));
+  if (st !== undefined) {
+    for (const entry of await fsp.readdir(dest, { withFileTypes: true })) {
+      if (!entry.isFile() || !isSideFileName(entry.name)) continue;
+      const path = join(dest, entry.name);
+      const text = await fsp.readFile(path, "utf8").catch(() => "");
+      if (inputSet.has(path) || !isGenerated(text)) {
+        throw new DownloadError(
+          "unusable-destination",
+          `Refusing to overwrite ${path}: ${
+            inputSet.has(path) ? "it is one of this run's inputs" : "wheelhouse did not write it"
+          }; choose another --dest`,
+        );
+      }
+    }
+  }
+  if (!write) return;
+  // Fail now, not after minutes of downloading, when the folder cannot be written.
+  try {
+    await fsp.mkdir(dest, { recursive: true });
+    const probe = join(dest, `.wheelhouse-probe-${crypto.randomUUID().slice(0, 8)}`);
+    await fsp.writeFile(probe, "");
+    await fsp.rm(probe);
+  } catch (e) {
+    const code = errorCode(e);
+    throw new DownloadError(
+      "unusable-destination",
+      `Cannot write to the destination "${o.dest}": ${
+        code === "EACCES" || code === "EPERM" || code === "EROFS" ? "permission denied" : String(e)
+      }`,
+    );
+  }
+}

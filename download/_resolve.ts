@@ -1,0 +1,159 @@
+// Planning from requirements: gather the inputs, resolve them for every target through the index
+// client and the provider layers, and list the files each target installs. Files of decided
+// versions may start downloading while the resolver works (early downloads).
+import { normalizeName } from "../pep/name.ts";
+import { SpecifierSet } from "../pep/specifier.ts";
+import { Version } from "../pep/version.ts";
+import { IndexProvider } from "../resolver/index_provider.ts";
+import { resolveTargets } from "../resolver/resolve.ts";
+import { ResolutionError } from "../resolver/types.ts";
+import { WheelhouseStore } from "../cache/wheelhouse_store.ts";
+import type { PlannedFile } from "../lock/types.ts";
+import { DownloadError } from "./types.ts";
+import { gatherInputs } from "./_inputs.ts";
+import { withDirectReferences } from "./_direct.ts";
+import { checkHashes, hashFiltered, offlineAware, requirePins } from "./_providers.ts";
+import { indexClientOf, type Planned, type Session, targetsOf } from "./_session.ts";
+import { startEarly } from "./_early.ts";
+
+/** pip's --only-binary/--no-binary lists: names, `:all:` and `:none:` (which clears). */
+function selector(values: readonly string[]): string[] {
+  let out: string[] = [];
+  for (const v of values) {
+    if (v === ":none:") out = [];
+    else if (v === ":all:") out.push(":all:");
+    else out.push(normalizeName(v));
+  }
+  return [...new Set(out)];
+}
+
+/**
+ * Resolves the session's requirements for its targets.
+ *
+ * @param speculate Whether files of decided versions may start downloading while resolving.
+ */
+export async function planFromRequirements(s: Session, speculate: boolean): Promise<Planned> {
+  const o = s.options;
+  const inputs = await gatherInputs(o, { cwd: s.cwd, read: s.readText, env: s.env });
+  if (inputs.requirements.length === 0) {
+    throw new DownloadError(
+      "invalid-input",
+      "Nothing to download: the requirement files list no requirements",
+    );
+  }
+  const client = indexClientOf(s, inputs);
+  s.hashesRequired = inputs.requireHashes || inputs.hashes.size > 0;
+  if (s.hashesRequired) requirePins(inputs);
+  // pip counts a direct reference's `#sha256=` as a given hash (it does not turn hash checking on).
+  for (const r of inputs.requirements) {
+    const fragment = r.url === undefined
+      ? undefined
+      : /[#&]sha256=([0-9a-fA-F]{64})/.exec(r.url)?.[1];
+    if (fragment === undefined) continue;
+    const set = inputs.hashes.get(r.normalizedName) ?? new Set<string>();
+    set.add(`sha256:${fragment.toLowerCase()}`);
+    inputs.hashes.set(r.normalizedName, set);
+  }
+  const indexed = new IndexProvider(client);
+  const provider = offlineAware(withDirectReferences(
+    s.hashesRequired ? hashFiltered(indexed, inputs.hashes) : indexed,
+    inputs.requirements,
+    inputs.hashes,
+  ));
+  const t0 = s.now();
+  // The root projects' pages do not depend on the targets: ask for them while the targets are
+  // worked out (starting Python to learn the host's version can take a second).
+  const early = inputs.requirements.map((r) => provider.versions(r.normalizedName).catch(() => {}));
+  const targets = await targetsOf(s);
+  await Promise.all(early);
+  if (inputs.projectRequiresPython !== undefined) {
+    const rp = SpecifierSet.parse(inputs.projectRequiresPython);
+    const outside = targets.filter((t) =>
+      !rp.contains(Version.parse(t.pythonFullVersion), { prereleases: true })
+    );
+    if (outside.length > 0) {
+      throw new DownloadError(
+        "invalid-input",
+        `The project requires Python ${rp}, but ${
+          outside.map((t) => `${t.name} has ${t.pythonFullVersion}`).join(", ")
+        }`,
+      );
+    }
+  }
+  // Files of decided versions start downloading while the resolver works; a later backtrack
+  // only wastes a transfer (the file stays in the cache). Not in hash-checking mode, where a
+  // file must pass the check before it is fetched, nor offline. With a uv cache, the uv cache
+  // is asked first, after resolution.
+  const offline = o.offline ?? false;
+  const spec = speculate && !offline && !s.hashesRequired && o.uvCacheDir === undefined;
+  if (spec) s.present = await new WheelhouseStore(s.dest).scan();
+  s.emit({ kind: "resolving", targets: targets.length });
+  let resolution;
+  try {
+    resolution = await resolveTargets(inputs.requirements, targets, {
+      provider,
+      reporter: {
+        onEvent: (e) => {
+          if (e.kind === "warning") s.emit({ kind: "warning", message: e.message });
+          else if (spec) startEarly(s, e, client);
+        },
+      },
+      constraints: inputs.constraints,
+      prereleases: inputs.pre,
+      ...(o.excludeNewer !== undefined ? { excludeNewer: o.excludeNewer.getTime() } : {}),
+      onlyBinary: selector(inputs.onlyBinary),
+      noBinary: selector(inputs.noBinary),
+      preferBinary: inputs.preferBinary,
+      noDeps: o.noDeps ?? false,
+      concurrency: s.concurrency,
+      ...(s.signal !== undefined ? { signal: s.signal } : {}),
+    });
+  } catch (e) {
+    if (e instanceof ResolutionError && offline && provider.misses.size > 0) {
+      throw new DownloadError(
+        "offline-miss",
+        `Offline, and the cache lacks the index pages or metadata of: ${
+          [...provider.misses].sort().join(", ")
+        }\n${e.message}\nhint: run once without --offline to fill the cache.`,
+        { cause: e },
+      );
+    }
+    throw e;
+  }
+  const resolveMs = s.now() - t0;
+  const pins = new Map<string, Map<string, string>>();
+  for (const r of resolution.resolutions) {
+    pins.set(
+      r.target.name,
+      new Map([...r.packages.values()].map((p) => [p.name, p.version.toString()])),
+    );
+  }
+  const packages = new Set(
+    resolution.resolutions.flatMap((r) =>
+      [...r.packages.values()].map((p) => `${p.name}==${p.version}`)
+    ),
+  ).size;
+  s.emit({ kind: "resolved", packages, targets: targets.map((t) => t.name), ms: resolveMs });
+  const files: PlannedFile[] = resolution.files.map((f) => ({
+    project: f.name,
+    version: f.version.toString(),
+    filename: f.file.filename,
+    url: f.file.url,
+    sha256: f.file.hashes["sha256"]?.toLowerCase(),
+    size: f.file.size,
+    targets: [...f.targets],
+    ...(f.file.requiresPython !== undefined
+      ? { requiresPython: f.file.requiresPython.toString() }
+      : {}),
+  }));
+  checkHashes(inputs, files, s.hashesRequired);
+  return {
+    targets,
+    files,
+    pins,
+    packages,
+    resolveMs,
+    headersFor: (url) => client.authHeaders(url),
+    findMirror: () => Promise.resolve(undefined),
+  };
+}

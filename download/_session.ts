@@ -1,0 +1,184 @@
+// The state of one pipeline call: options with their defaults, the cache, the fetcher, the index
+// client for some sources, early downloads, and what to undo at the end.
+import * as fsp from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import process from "node:process";
+import { LocalDirStore, type ObtainResult } from "../cache/local_dir_store.ts";
+import type { PresentFile } from "../cache/wheelhouse_store.ts";
+import type { CachedResponseMeta, IndexSpec } from "../index/types.ts";
+import { DEFAULT_INDEX_URL, SimpleIndexClient } from "../index/simple_index_client.ts";
+import { HttpFetchStrategy } from "../fetcher/http_fetch_strategy.ts";
+import { redactUrl } from "../fetcher/redact.ts";
+import { retryingFetch } from "../fetcher/retrying_fetch.ts";
+import type { Target } from "../pep/tags.ts";
+import type { PlannedFile } from "../lock/types.ts";
+import type { DownloadEvent, DownloadOptions } from "./types.ts";
+import type { Inputs } from "./_inputs.ts";
+
+/** A download started while the resolver works, joined by delivery. */
+export interface EarlyDownload {
+  promise: Promise<ObtainResult | undefined>;
+  controller: AbortController;
+}
+
+/** One call's state, shared by requirement and lock-file planning and by delivery. */
+export interface Session {
+  options: DownloadOptions;
+  cwd: string;
+  dest: string;
+  now: () => number;
+  fetch: typeof globalThis.fetch;
+  signal: AbortSignal | undefined;
+  readText: (path: string) => Promise<string>;
+  env: (name: string) => string | undefined;
+  concurrency: number;
+  retries: number;
+  timeoutMs: number;
+  store: LocalDirStore;
+  fetcher: HttpFetchStrategy;
+  emit: (e: DownloadEvent) => void;
+  /** Downloads started while resolving (by URL). */
+  early: Map<string, EarlyDownload>;
+  /** What the destination held before resolving (only read when downloads start early). */
+  present: ReadonlyMap<string, PresentFile>;
+  /** Whether files must match known hashes (hash-checking mode, lock files). */
+  hashesRequired: boolean;
+  /** Run at the end of the call, last first. */
+  cleanup: (() => Promise<void>)[];
+}
+
+/** The index sources of a client. */
+export type Sources = Pick<Inputs, "indexUrl" | "extraIndexUrls" | "findLinks" | "noIndex">;
+
+/** Opens a call's session: the cache (a temporary one without `cacheDir`) and the fetcher. */
+export async function openSession(options: DownloadOptions): Promise<Session> {
+  const cwd = options.cwd ?? process.cwd();
+  const cleanup: (() => Promise<void>)[] = [];
+  let cacheRoot: string;
+  if (options.cacheDir === undefined) {
+    cacheRoot = await fsp.mkdtemp(join(tmpdir(), "wheelhouse-nocache-"));
+    cleanup.push(() => fsp.rm(cacheRoot, { recursive: true, force: true }).catch(() => {}));
+  } else cacheRoot = resolve(cwd, options.cacheDir);
+  const store = new LocalDirStore(cacheRoot);
+  const reporter = options.reporter;
+  const now = options.now ?? Date.now;
+  const fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+  const concurrency = options.concurrency ?? 16;
+  const retries = options.retries ?? 5;
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const transfer = reporter?.transfer;
+  const fetcher = new HttpFetchStrategy({
+    fetch,
+    now,
+    concurrency,
+    maxAttempts: retries + 1,
+    connectTimeoutMs: timeoutMs,
+    readTimeoutMs: timeoutMs,
+    partialDir: store.partialDir,
+    ...(transfer !== undefined ? { reporter: transfer } : {}),
+  });
+  return {
+    options,
+    cwd,
+    dest: resolve(cwd, options.dest),
+    now,
+    fetch,
+    signal: options.signal,
+    readText: options.readText ?? ((path) => fsp.readFile(path, "utf8")),
+    env: options.env ?? (() => undefined),
+    concurrency,
+    retries,
+    timeoutMs,
+    store,
+    fetcher,
+    emit: (e) => reporter?.event?.(e),
+    early: new Map(),
+    present: new Map(),
+    hashesRequired: false,
+    cleanup,
+  };
+}
+
+/** Ends a session: waits for what it started and removes what it made. */
+export async function closeSession(s: Session): Promise<void> {
+  for (const c of s.cleanup.reverse()) await c();
+}
+
+/** The call's targets, worked out once. */
+export async function targetsOf(s: Session): Promise<readonly Target[]> {
+  const t = s.options.targets;
+  return typeof t === "function" ? await t() : t;
+}
+
+/** An index's URL with the caller's credentials for it, when it has any. */
+function indexSpec(s: Session, url: string): string | IndexSpec {
+  const found = s.options.credentials?.(url);
+  if (found === undefined || (found.username === undefined && found.password === undefined)) {
+    return url;
+  }
+  return {
+    url,
+    ...(found.username !== undefined ? { username: found.username } : {}),
+    ...(found.password !== undefined ? { password: found.password } : {}),
+  };
+}
+
+/** An index client for some sources, through the session's cache, retries and credentials. */
+export function indexClientOf(s: Session, sources: Sources): SimpleIndexClient {
+  const o = s.options;
+  const indexes = sources.noIndex
+    ? []
+    : [sources.indexUrl ?? DEFAULT_INDEX_URL, ...sources.extraIndexUrls].map((u) =>
+      indexSpec(s, u)
+    );
+  return new SimpleIndexClient({
+    indexes,
+    findLinks: sources.findLinks,
+    noIndex: sources.noIndex,
+    strategy: o.indexStrategy ?? "first-index",
+    // Pages and metadata get the same retry policy and timeout as file transfers.
+    fetch: retryingFetch(s.fetch, {
+      maxAttempts: s.retries + 1,
+      timeoutMs: s.timeoutMs,
+      now: s.now,
+      onRetry: (r) =>
+        s.emit({
+          kind: "detail",
+          message: `Retrying ${redactUrl(r.url)} in ${r.delayMs} ms: ${r.reason}`,
+        }),
+    }),
+    now: s.now,
+    cache: s.store.httpStorage<CachedResponseMeta>(),
+    // A file read whole for its metadata (no PEP 658, no Range) goes into the cache, so it is
+    // not downloaded a second time.
+    onWholeFile: async (file, bytes) => {
+      const sha256 = file.hashes["sha256"];
+      if (sha256 === undefined) return;
+      await s.store.put({ bytes }, {
+        sha256,
+        filename: file.filename,
+        project: file.parsed.normalizedName,
+        url: file.url,
+      });
+    },
+    refresh: o.refresh ?? false,
+    offline: o.offline ?? false,
+    ...(o.netrc !== undefined ? { netrc: o.netrc } : {}),
+    ...(s.signal !== undefined ? { signal: s.signal } : {}),
+  });
+}
+
+/** A plan before its files are looked up: what planning from requirements or a lock gives. */
+export interface Planned {
+  targets: readonly Target[];
+  files: PlannedFile[];
+  pins: Map<string, Map<string, string>>;
+  /** Distinct (project, version) pairs resolved; 0 for a lock. */
+  packages: number;
+  resolveMs: number;
+  /** Credentials for a file's URL. */
+  headersFor: (url: string) => Record<string, string>;
+  /** Another URL of the same file (a lock's mirror), when its own cannot be fetched. */
+  findMirror: (f: PlannedFile) => Promise<string | undefined>;
+}

@@ -1,0 +1,252 @@
+/**
+ * The pipeline's boundary: what {@linkcode download} and {@linkcode plan} take, what they report
+ * while they work, what they return, and how they fail.
+ *
+ * @module
+ */
+import type { Target } from "../pep/tags.ts";
+import type { Reporter as TransferReporter } from "../fetcher/types.ts";
+import type { PlannedFile } from "../lock/types.ts";
+
+export type { PlannedFile } from "../lock/types.ts";
+
+/** Credentials for one index: from the caller's environment, keychain or prompt. */
+export interface IndexCredentials {
+  /** The user name. */
+  username?: string;
+  /** The password or token. */
+  password?: string;
+}
+
+/** Everything one download takes. Only `dest` and `targets` are required. */
+export interface DownloadOptions {
+  /** The destination folder (created when missing); relative to `cwd`. */
+  dest: string;
+  /**
+   * The targets to download for, or a function that works them out (called once, while the root
+   * projects' pages are fetched: detecting the host can take a second). `[]` with `allPlatforms`.
+   */
+  targets: readonly Target[] | (() => Promise<readonly Target[]>);
+  /** The folder relative paths are resolved against; default the process's. */
+  cwd?: string;
+  /** PEP 508 requirements (`"requests>=2.31"`, `"name @ https://…/name-1.0-py3-none-any.whl"`). */
+  requirements?: readonly string[];
+  /** pip requirement files (or a `pyproject.toml`), read with pip's syntax. */
+  requirementFiles?: readonly string[];
+  /** pip constraint files. */
+  constraintFiles?: readonly string[];
+  /** A project folder: its `pyproject.toml` dependencies. */
+  project?: string;
+  /** Extras of the project (or lock) to include. */
+  extras?: readonly string[];
+  /** Include every extra. */
+  allExtras?: boolean;
+  /** PEP 735 dependency groups (or a lock's groups). */
+  groups?: readonly string[];
+  /** A `pylock.toml` or `uv.lock`: download exactly what it lists instead of resolving. */
+  lock?: string;
+  /** With `lock`: every file of the lock, for every platform (`targets` must be `[]`). */
+  allPlatforms?: boolean;
+  /** With a uv.lock: leave out the `dev` group. */
+  noDev?: boolean;
+  /** The index (default PyPI's); with a lock, a mirror of the lock's files. */
+  indexUrl?: string;
+  /** More indexes, asked after `indexUrl`. */
+  extraIndexUrls?: readonly string[];
+  /** Ask no index: only `findLinks` (and direct references). */
+  noIndex?: boolean;
+  /** Folders or pages of archives (pip's `--find-links`), relative to `cwd`. */
+  findLinks?: readonly string[];
+  /** `first-index` (default: a project comes from the first index that has it) or `unsafe-best-match`. */
+  indexStrategy?: "first-index" | "unsafe-best-match";
+  /** Credentials for an index URL, when the URL carries none; sent only to that origin. */
+  credentials?: (indexUrl: string) => IndexCredentials | undefined;
+  /** The text of a `.netrc` file, for credentials by host. */
+  netrc?: string;
+  /** Download only the named requirements, not their dependencies. */
+  noDeps?: boolean;
+  /** Allow pre-releases. */
+  pre?: boolean;
+  /** pip's `--only-binary` values (`:all:`, `:none:`, names). */
+  onlyBinary?: readonly string[];
+  /** pip's `--no-binary` values. */
+  noBinary?: readonly string[];
+  /** Prefer an older wheel to a newer sdist. */
+  preferBinary?: boolean;
+  /** pip's hash-checking mode (also on when a requirement file gives any `--hash`). */
+  requireHashes?: boolean;
+  /** Ignore files uploaded after this moment. */
+  excludeNewer?: Date;
+  /** Use only what the cache holds: no network. */
+  offline?: boolean;
+  /** Revalidate cached index pages. */
+  refresh?: boolean;
+  /** The cache folder; without one a temporary cache serves this call and is removed after. */
+  cacheDir?: string;
+  /** Experimental: take wheels an existing uv cache holds (rebuilt, so never where hashes are required). */
+  uvCacheDir?: string;
+  /** Transfers at once; default 16. */
+  concurrency?: number;
+  /** Retries per request; default 5. */
+  retries?: number;
+  /** Connect and idle-read timeout per request, in milliseconds; default 30 000. */
+  timeoutMs?: number;
+  /** Also write a PEP 503 `simple/` tree into the folder. */
+  simpleIndex?: boolean;
+  /** Receives progress and messages; nothing is printed otherwise. */
+  reporter?: DownloadReporter;
+  /** Cancels the call; partial downloads stay in the cache and resume next time. */
+  signal?: AbortSignal;
+  /** HTTP client; default `globalThis.fetch`. */
+  fetch?: typeof globalThis.fetch;
+  /** Clock; default `Date.now`. */
+  now?: () => number;
+  /** Looks up `${VAR}` references in requirement files; default: none are set. */
+  env?: (name: string) => string | undefined;
+  /** Reads an input file as text; default `node:fs`. */
+  readText?: (path: string) => Promise<string>;
+}
+
+/** What a call reports while it works (besides the transfers themselves). */
+export type DownloadEvent =
+  /** Something the user should know (a yanked pin, a missing extra). */
+  | { kind: "warning"; message: string }
+  /** A message for every run (e.g. a wheel rebuilt from a uv cache). */
+  | { kind: "note"; message: string }
+  /** A detail for verbose output (retries, mirrors, timings). */
+  | { kind: "detail"; message: string }
+  /** Resolution began. */
+  | { kind: "resolving"; targets: number }
+  /** Resolution ended well. */
+  | { kind: "resolved"; packages: number; targets: readonly string[]; ms: number }
+  /** The transfers after planning begin (some may have started during resolution). */
+  | { kind: "transfers-started"; files: number; bytes: number }
+  /** Those transfers ended (well or not). */
+  | { kind: "transfers-finished" };
+
+/** Receives a call's events; every member is optional. */
+export interface DownloadReporter {
+  /** Receives each event. */
+  event?(e: DownloadEvent): void;
+  /** Receives the start, progress, retries and end of every transfer. */
+  transfer?: TransferReporter;
+}
+
+/** Per target name, the pinned project names and versions of that target. */
+export type TargetPins = ReadonlyMap<string, ReadonlyMap<string, string>>;
+
+/** Where a planned file will come from. */
+export type FileSource = "present" | "cached" | "fetch";
+
+/** One file of a plan and where it will come from. */
+export interface PlanEntry extends PlannedFile {
+  /** Already in the destination, in the cache, or to be fetched. */
+  source: FileSource;
+}
+
+/** What a download would do: {@linkcode plan}'s answer, what `--dry-run` shows. */
+export interface DownloadPlan {
+  /** The destination, absolute. */
+  dest: string;
+  /** The targets planned for. */
+  targets: readonly Target[];
+  /** Every file the folder will hold, with its source. */
+  files: PlanEntry[];
+  /** The pins per target. */
+  pins: TargetPins;
+  /** How many distinct (project, version) pairs were resolved (0 for a lock). */
+  packages: number;
+  /** How long resolution (or lock planning) took, in milliseconds. */
+  resolveMs: number;
+  /** The lock file planned from, as given. */
+  lock?: string;
+}
+
+/** One file now in the destination. */
+export interface DeliveredFile {
+  /** Normalised project name. */
+  project: string;
+  /** Its version. */
+  version: string;
+  /** The file name in the folder. */
+  filename: string;
+  /** Where it came from, credentials redacted. */
+  url: string;
+  /** Its sha256, verified. */
+  sha256: string;
+  /** Its size in bytes. */
+  size: number;
+  /** The targets that install it. */
+  targets: string[];
+  /** Whether this call transferred it (else it came from the cache or was in the folder). */
+  fetched: boolean;
+}
+
+/** What {@linkcode download} did. */
+export interface DownloadResult {
+  /** The destination, absolute. */
+  dest: string;
+  /** The targets downloaded for. */
+  targets: readonly Target[];
+  /** Every file of the folder's manifest. */
+  files: DeliveredFile[];
+  /** The pins per target. */
+  pins: TargetPins;
+  /** How many distinct (project, version) pairs were resolved (0 for a lock). */
+  packages: number;
+  /** How long resolution (or lock planning) took, in milliseconds. */
+  resolveMs: number;
+  /** Files transferred by this call. */
+  fetchedFiles: number;
+  /** Their bytes. */
+  fetchedBytes: number;
+  /** How long the transfers after planning took, in milliseconds. */
+  fetchMs: number;
+  /** The side files written (`requirements.txt`, `pylock.toml`, …), by name. */
+  sideFiles: string[];
+  /** The lock file downloaded from, as given. */
+  lock?: string;
+}
+
+/** Why a download failed. */
+export type DownloadErrorCode =
+  /** Bad input: requirements, files, options that do not fit together. */
+  | "invalid-input"
+  /** The destination cannot be used, or holds files wheelhouse must not overwrite. */
+  | "unusable-destination"
+  /** pip's hash-checking mode refused a requirement or file. */
+  | "hash-check"
+  /** An offline run lacks pages, metadata or files in the cache. */
+  | "offline-miss"
+  /** Some transfers failed. */
+  | "download-failed"
+  /** A lock has no file for some target, or a mirror lacks a locked file. */
+  | "lock-unservable"
+  /** A locked size does not match the file with the locked hash. */
+  | "size-mismatch";
+
+/**
+ * A download that could not be done. The message says what failed and why, on its own lines.
+ *
+ * @example
+ * ```ts
+ * import { DownloadError } from "./types.ts";
+ * const e = new DownloadError("offline-miss", "Offline, and the cache lacks 1 file");
+ * if (e.code !== "offline-miss" || e.name !== "DownloadError") throw new Error();
+ * ```
+ */
+export class DownloadError extends Error {
+  override name = "DownloadError";
+  /** What kind of failure. */
+  readonly code: DownloadErrorCode;
+
+  /**
+   * @param code What kind of failure.
+   * @param message What failed and why.
+   * @param options The underlying error, if any.
+   */
+  constructor(code: DownloadErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}

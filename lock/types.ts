@@ -1,0 +1,113 @@
+/**
+ * Types of the lock planner: what a lock file asks a target (or every platform) to download.
+ *
+ * @module
+ */
+import type { Target } from "../pep/tags.ts";
+
+/** One file to download, with the targets it serves. */
+export interface PlannedFile {
+  /** Normalised project name. */
+  project: string;
+  /** The version ("" for a version-less archive). */
+  version: string;
+  /** The file name it keeps in the wheelhouse (a plain name, no separators). */
+  filename: string;
+  /** Absolute URL (http, https or file). */
+  url: string;
+  /** Lower-case hex sha256, when known. */
+  sha256: string | undefined;
+  /** Size in bytes, when known. */
+  size: number | undefined;
+  /** Names of the targets that install this file ([] with `allPlatforms`). */
+  targets: string[];
+  /** Requires-Python of the file, when known (goes into the wheelhouse's pages). */
+  requiresPython?: string;
+  /** Hash algorithms the lock gives for the file (to explain a missing sha256). */
+  hashAlgorithms?: string[];
+}
+
+/** A package the lock names that cannot be downloaded as a file (VCS, directory, editable). */
+export interface Undownloadable {
+  /** The package's name as the lock spells it. */
+  project: string;
+  /** Why, in a few words. */
+  reason: string;
+}
+
+/** A package with no file for some target. */
+export interface MissingFile {
+  /** The package's name as the lock spells it. */
+  project: string;
+  /** Its locked version. */
+  version: string;
+  /** The target's name. */
+  target: string;
+  /** The file names the lock lists for the package. */
+  tags: string[];
+}
+
+/** What a lock file asks for. */
+export interface LockPlan {
+  /** The files, each once, with the targets it serves. */
+  files: PlannedFile[];
+  /** Packages that are no files (VCS, directories). */
+  undownloadable: Undownloadable[];
+  /** Packages with no file for some target. */
+  missing: MissingFile[];
+}
+
+/** Options of the lock planners. */
+export interface LockPlanOptions {
+  /** The lock file's absolute path: relative `path` entries are resolved against its folder. */
+  lockPath: string;
+  /** The targets; ignored with `allPlatforms`, which takes every file. */
+  targets: readonly Target[];
+  /** Every file of the lock, for every platform. */
+  allPlatforms: boolean;
+  /** Extras to include, or every extra the lock knows. */
+  extras: readonly string[] | "all";
+  /** Dependency groups; undefined means the lock's defaults (`default-groups`, uv's `dev`). */
+  groups: readonly string[] | undefined;
+  /** uv.lock only: leave out the `dev` group. */
+  noDev: boolean;
+}
+
+/** The two kinds of lock file the planners read. */
+export type LockKind = "pylock" | "uv";
+
+/** Why a lock cannot be planned. */
+export type LockErrorCode =
+  | "bad-url"
+  | "no-location"
+  | "outside-folder"
+  | "bad-filename"
+  | "duplicate-file"
+  | "unsupported-target";
+
+/**
+ * A lock file that cannot be planned: a file outside the lock's folder, an unusable URL, one file
+ * name with two hashes, or a target the lock does not support. The input is at fault.
+ *
+ * @example
+ * ```ts
+ * import { LockError } from "./types.ts";
+ * const e = new LockError("outside-folder", "/x/pylock.toml: a path points outside");
+ * if (e.code !== "outside-folder" || e.name !== "LockError") throw new Error();
+ * ```
+ */
+export class LockError extends Error {
+  override name = "LockError";
+  /** What is wrong. */
+  readonly code: LockErrorCode;
+
+  /**
+   * @param code What is wrong.
+   * @param message What failed and why, naming the lock file.
+   * @param options The underlying error, if any.
+   */
+  constructor(code: LockErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
