@@ -9,6 +9,8 @@
  * - `resolver`: PubGrub resolution for one or many targets over a `Provider`.
  * - `fetcher`: HTTP and file transfers with retries, resume and sha256 checks.
  * - `cache`: a content-addressed local cache and the flat wheelhouse output.
+ * - `lock`: pylock.toml and uv.lock to the files each target needs.
+ * - `download`: the whole pipeline as one call, {@linkcode download} (and {@linkcode plan}).
  *
  * @example
  * ```ts
@@ -18,7 +20,20 @@
  * if (req.marker?.evaluate(target.markerEnvironment) !== false) throw new Error("not for macOS");
  * ```
  *
- * See `examples/library.ts` for a whole resolve-and-download run.
+ * A whole run, into a folder that `pip install --no-index --find-links` uses offline:
+ *
+ * ```ts ignore
+ * import { download, targetFromPreset } from "./mod.ts";
+ * const result = await download({
+ *   dest: "wheelhouse",
+ *   cacheDir: ".cache/wheelhouse",
+ *   requirements: ["requests>=2.31"],
+ *   targets: [targetFromPreset("x86_64-manylinux_2_28", { pythonVersion: "3.12" })],
+ * });
+ * console.log(result.files.map((f) => f.filename));
+ * ```
+ *
+ * `examples/library.ts` runs one against a local index.
  *
  * @module
  */
@@ -28,6 +43,7 @@ export * as index from "./index/mod.ts";
 export * as resolver from "./resolver/mod.ts";
 export * as fetcher from "./fetcher/mod.ts";
 export * as cache from "./cache/mod.ts";
+export * as lock from "./lock/mod.ts";
 
 export {
   Marker,
@@ -43,3 +59,19 @@ export { DEFAULT_INDEX_URL, SimpleIndexClient } from "./index/mod.ts";
 export { IndexProvider, ResolutionError, resolve, resolveTargets } from "./resolver/mod.ts";
 export { HttpFetchStrategy } from "./fetcher/mod.ts";
 export { defaultCacheDir, LocalDirStore, WheelhouseStore } from "./cache/mod.ts";
+export {
+  type DeliveredFile,
+  download,
+  DownloadError,
+  type DownloadErrorCode,
+  type DownloadEvent,
+  type DownloadOptions,
+  type DownloadPlan,
+  type DownloadReporter,
+  type DownloadResult,
+  type IndexCredentials,
+  plan,
+  type PlanEntry,
+  reportJson,
+  type TargetPins,
+} from "./download/mod.ts";

@@ -2,22 +2,30 @@
 // (the user must change the command or the file), 1 for everything that failed while working.
 import { UsageError } from "./_options.ts";
 import { InvalidTargetError } from "../pep/tags.ts";
+import { DownloadError, type DownloadErrorCode } from "../download/types.ts";
+import { LockError } from "../lock/types.ts";
 
-/** A problem with what the user gave us (a missing file, a bad lock): exit code 2. */
+/** A problem with what the user gave the CLI itself (e.g. a --report folder): exit code 2. */
 export class InputError extends Error {
   override name = "InputError";
 }
 
-/** A failure that has already been described to the user: exit code 1, message as is. */
-export class ReportedFailure extends Error {
-  override name = "ReportedFailure";
-}
+/** The pipeline's failures that the user's input caused. */
+const INPUT_CODES: ReadonlySet<DownloadErrorCode> = new Set([
+  "invalid-input",
+  "unusable-destination",
+  "hash-check",
+]);
 
 /** The exit code for an error: 2 for usage and input problems, 1 for failures while working. */
 export function exitCodeOf(e: unknown): number {
-  if (e instanceof UsageError || e instanceof InputError || e instanceof InvalidTargetError) {
+  if (
+    e instanceof UsageError || e instanceof InputError || e instanceof InvalidTargetError ||
+    e instanceof LockError
+  ) {
     return 2;
   }
+  if (e instanceof DownloadError) return INPUT_CODES.has(e.code) ? 2 : 1;
   // Every parser in pep/ throws SyntaxError subclasses: bad requirements, files, locks, markers.
   if (e instanceof SyntaxError) return 2;
   return 1;

@@ -1,42 +1,58 @@
 // The host as a target, for runs that name none (pip's default). pip evaluates everything against
 // the interpreter that runs it; we have no interpreter of our own, so we ask the machine: the OS
-// and CPU from Deno, the C library and its version from `getconf`/`ldd`, the Python version from
-// `python3` when there is one. Everything that runs a command is injected so tests can fake it.
+// and CPU from the runtime, the C library and its version from `getconf`/`ldd`, the Python version
+// from `python3` when there is one. Everything that runs a command is injected so tests can fake it.
+import { execFile } from "node:child_process";
+import * as fsp from "node:fs/promises";
+import process from "node:process";
 import { PRESETS, type Target, targetFromPreset } from "../pep/tags.ts";
 import { writeTextAtomic } from "./_fs.ts";
+
+/** The OS and CPU of this process, in the names the presets use (Deno's `Deno.build` names). */
+export function thisMachine(): { os: string; arch: string } {
+  const os = process.platform === "win32" ? "windows" : process.platform;
+  const arch = process.arch === "x64"
+    ? "x86_64"
+    : process.arch === "arm64"
+    ? "aarch64"
+    : process.arch;
+  return { os, arch };
+}
 
 /** Runs a command and returns its stdout, or undefined when it cannot run or fails. */
 export type RunCommand = (cmd: string, args: string[]) => Promise<string | undefined>;
 
 /** What we know about the host machine. */
 export interface HostFacts {
+  /** `linux`, `darwin`, `windows`, … (Deno's `Deno.build.os` names); "" when unknown. */
   os: string;
+  /** `x86_64`, `aarch64`, …; "" when unknown. */
   arch: string;
+  /** The glibc version (major, minor), on Linux with glibc. */
   glibc: [number, number] | undefined;
+  /** Whether the C library is musl. */
   musl: boolean;
+  /** The macOS version, on macOS. */
   macosVersion: string | undefined;
+  /** The version of the `python3` on PATH, when there is one and it was asked. */
   pythonFullVersion: string | undefined;
 }
 
 /** The Python version a host run uses when no `python3` can be asked (uv's default minor). */
 export const FALLBACK_PYTHON = "3.12";
 
-/** Runs a command with Deno.Command; undefined when it is missing or exits non-zero. */
-export const denoRun: RunCommand = async (cmd, args) => {
-  try {
-    const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
-    if (!out.success) return undefined;
-    const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
-    return text;
-  } catch {
-    return undefined;
-  }
-};
+/** Runs a command; undefined when it is missing or exits non-zero. */
+export const processRun: RunCommand = (cmd, args) =>
+  new Promise((resolve) => {
+    execFile(cmd, args, { encoding: "utf8", timeout: 20_000 }, (error, stdout, stderr) => {
+      resolve(error === null ? stdout + stderr : undefined);
+    });
+  });
 
 /** Gathers the facts about this machine that decide its target. */
 export async function detectHost(
-  run: RunCommand = denoRun,
-  build: { os: string; arch: string } = Deno.build,
+  run: RunCommand = processRun,
+  build: { os: string; arch: string } = thisMachine(),
   options: { python?: boolean } = {},
 ): Promise<HostFacts> {
   const facts: HostFacts = {
@@ -127,15 +143,16 @@ export async function hostFingerprint(
     parts.push(`${name}=${env(name) ?? ""}`);
   }
   // The python3 that PATH finds, and when it changed (an upgrade in place).
-  const sep = Deno.build.os === "windows" ? ";" : ":";
+  const windows = thisMachine().os === "windows";
+  const sep = windows ? ";" : ":";
   // detectHost asks python3, else python (python3.exe/python.exe on Windows).
-  const names = Deno.build.os === "windows" ? ["python3.exe", "python.exe"] : ["python3", "python"];
+  const names = windows ? ["python3.exe", "python.exe"] : ["python3", "python"];
   found: for (const name of names) {
     for (const dir of (env("PATH") ?? "").split(sep)) {
       if (dir === "") continue;
-      const st = await Deno.stat(`${dir}/${name}`).catch(() => undefined);
-      if (st?.isFile) {
-        parts.push(`${name}=${dir}/${name}@${st.mtime?.getTime() ?? 0}`);
+      const st = await fsp.stat(`${dir}/${name}`).catch(() => undefined);
+      if (st?.isFile()) {
+        parts.push(`${name}=${dir}/${name}@${st.mtime.getTime()}`);
         break found;
       }
     }
@@ -154,7 +171,7 @@ export async function hostFingerprint(
   const home = env("HOME");
   versionFiles.push(`${env("PYENV_ROOT") ?? `${home ?? ""}/.pyenv`}/version`);
   for (const file of versionFiles) {
-    const text = await Deno.readTextFile(file).catch(() => undefined);
+    const text = await fsp.readFile(file, "utf8").catch(() => undefined);
     if (text !== undefined) parts.push(`${file}=${text.trim()}`);
   }
   return parts.join("\n");
@@ -181,7 +198,7 @@ export async function detectHostCached(options: HostCacheOptions): Promise<HostF
   const fingerprint = await hostFingerprint(options.env, options.cwd);
   const maxAge = options.maxAgeMs ?? 24 * 60 * 60 * 1000;
   try {
-    const cached = JSON.parse(await Deno.readTextFile(options.file)) as {
+    const cached = JSON.parse(await fsp.readFile(options.file, "utf8")) as {
       fingerprint?: string;
       at?: number;
       facts?: HostFacts;

@@ -1,15 +1,15 @@
 // Option parsing for the commands. Kept apart from the commands so the mapping from argv to a typed
 // options object is testable on its own, and so every usage error becomes one UsageError (exit 2).
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { lockKindOfName } from "./_lock_plan.ts";
+import { lockKindOfName } from "../lock/plan.ts";
 
 /** Bad command-line usage: the CLI prints the message and exits with 2. */
 export class UsageError extends Error {
   override name = "UsageError";
 }
 
-/** Everything `download` accepts, after parsing and validation. */
-export interface DownloadOptions {
+/** Everything the `download` command accepts, after parsing and validation. */
+export interface DownloadArgs {
   requirements: string[];
   requirementFiles: string[];
   constraintFiles: string[];
@@ -52,6 +52,7 @@ export interface DownloadOptions {
   quiet: number;
   verbose: number;
   progress: "auto" | "on" | "off";
+  help: boolean;
 }
 
 const DOWNLOAD_CONFIG = {
@@ -171,7 +172,7 @@ function checkIndexUrl(flag: string, url: string): void {
  *
  * @throws {UsageError} for unknown options, missing values and invalid combinations.
  */
-export function parseDownloadArgs(args: string[]): DownloadOptions & { help: boolean } {
+export function parseDownloadArgs(args: string[]): DownloadArgs {
   const { values: v, positionals } = guard(() => parseArgs({ ...DOWNLOAD_CONFIG, args }));
   const progress = v.progress ?? "auto";
   if (progress !== "auto" && progress !== "on" && progress !== "off") {

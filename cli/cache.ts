@@ -6,6 +6,7 @@ import type { CliIo } from "./io.ts";
 import { parseCacheArgs, UsageError } from "./_options.ts";
 import { isValidName } from "../pep/name.ts";
 import { formatBytes, plural } from "./_format.ts";
+import { thisMachine } from "./_host.ts";
 
 const HELP = `Usage: wheelhouse cache ACTION [--cache-dir DIR]
 
@@ -26,7 +27,7 @@ export function cacheDirOf(cacheDir: string | undefined, io: CliIo): string {
       // Relative values are relative to the run's working directory, not the process's.
       return v !== undefined && k === "WHEELHOUSE_CACHE_DIR" ? resolve(io.cwd, v) : v;
     },
-    platform: Deno.build.os,
+    platform: thisMachine().os,
     ...(cacheDir !== undefined ? { cacheDir: resolve(io.cwd, cacheDir) } : {}),
   });
 }

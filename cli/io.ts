@@ -1,9 +1,12 @@
 /**
- * The outside world as the CLI sees it: streams, environment, working directory, network. `main`
- * takes one of these so tests run commands in-process with fakes; {@linkcode denoIo} is the real one.
+ * The outside world as the CLI sees it: streams, environment, working directory, network, host
+ * detection. `main` takes one of these so tests run commands in-process with fakes;
+ * {@linkcode processIo} is the real one, over `node:process`, so the CLI runs under Deno and Node.
  *
  * @module
  */
+import process from "node:process";
+import type { HostFacts } from "./_host.ts";
 
 /** A place text goes (stdout or stderr). */
 export interface TextSink {
@@ -29,34 +32,45 @@ export interface CliIo {
   now(): number;
   /** Cancels the run (Ctrl-C). */
   signal?: AbortSignal;
+  /** Examines this machine (tests pass a fixed one); the real detection by default. */
+  detectHost?: (options: { python: boolean }) => Promise<HostFacts>;
 }
 
-function sink(stream: { writeSync(p: Uint8Array): number; isTerminal(): boolean }): TextSink {
-  const encoder = new TextEncoder();
+function sink(stream: NodeJS.WriteStream): TextSink {
   return {
-    write(text: string): void {
-      const bytes = encoder.encode(text);
-      let off = 0;
-      while (off < bytes.length) off += stream.writeSync(bytes.subarray(off));
-    },
-    isTerminal: stream.isTerminal(),
+    write: (text: string): void => void stream.write(text),
+    isTerminal: stream.isTTY === true,
   };
 }
 
 /**
- * The real process: Deno's stdout/stderr, environment and working directory, global fetch.
+ * The real process: its stdout/stderr, environment and working directory, global fetch.
  *
  * @returns A {@linkcode CliIo} for this process.
  */
-export function denoIo(): CliIo {
+export function processIo(): CliIo {
   return {
-    stdout: sink(Deno.stdout),
-    stderr: sink(Deno.stderr),
-    env: (name) => Deno.env.get(name),
-    cwd: Deno.cwd(),
+    stdout: sink(process.stdout),
+    stderr: sink(process.stderr),
+    env: (name) => process.env[name],
+    cwd: process.cwd(),
     fetch: globalThis.fetch.bind(globalThis),
     now: Date.now,
   };
+}
+
+/**
+ * Waits until what was written to stdout and stderr has left the process: Node writes to pipes
+ * asynchronously, and `process.exit` would cut it short.
+ *
+ * @returns When both streams are flushed.
+ */
+export async function flushStreams(): Promise<void> {
+  await Promise.all(
+    [process.stdout, process.stderr].map((s) =>
+      new Promise<void>((resolve) => s.write("", () => resolve()))
+    ),
+  );
 }
 
 /** Collects text in memory, for tests. */

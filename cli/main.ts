@@ -2,20 +2,24 @@
  * The `wheelhouse` command line: `download` (from requirements or a lock file) and `cache`.
  *
  * `main(args, io)` runs one command in-process and returns its exit code: 0 success, 1 a
- * resolution or download failure, 2 bad usage or bad input, 130 interrupted (Ctrl-C). Only this file maps errors to exit
- * codes; nothing prints a stack trace.
+ * resolution or download failure, 2 bad usage or bad input, 130 interrupted (Ctrl-C or SIGTERM).
+ * Only this file maps errors to exit codes; nothing prints a stack trace. The file ends with an
+ * entry that runs under Deno, under Node, in a bundle and in a Node single executable.
  *
  * @module
  */
-import { type CliIo, denoIo } from "./io.ts";
+import process from "node:process";
+import { type CliIo, flushStreams, processIo } from "./io.ts";
 import { UsageError } from "./_options.ts";
 import { download } from "./download.ts";
 import { cacheCommand } from "./cache.ts";
 import { describeError, exitCodeOf } from "./_errors.ts";
-import { VERSION } from "./_version.ts";
+import { isMainModule } from "./_is_main.ts";
+import { VERSION } from "../download/version.ts";
 
 // `main` takes a CliIo, so callers that run it in-process need the type.
 export type { CliIo, TextSink } from "./io.ts";
+export type { HostFacts } from "./_host.ts";
 
 const HELP = `wheelhouse ${VERSION}: resolve Python requirements and download wheels and sdists
 
@@ -45,7 +49,7 @@ Run "wheelhouse download --help" for the download options.
  * if (code !== 0 || !stdout.text().startsWith("wheelhouse ")) throw new Error("no version");
  * ```
  */
-export async function main(args: string[], io: CliIo = denoIo()): Promise<number> {
+export async function main(args: string[], io: CliIo = processIo()): Promise<number> {
   const [command, ...rest] = args;
   try {
     switch (command) {
@@ -80,8 +84,21 @@ export async function main(args: string[], io: CliIo = denoIo()): Promise<number
   }
 }
 
-if (import.meta.main) {
+/**
+ * Runs the process: `main` over the real io, SIGINT and SIGTERM cancel the run, and the exit
+ * code is set once the output has been flushed.
+ *
+ * @returns When the process is about to exit.
+ */
+export async function runProcess(): Promise<void> {
   const controller = new AbortController();
-  Deno.addSignalListener("SIGINT", () => controller.abort());
-  Deno.exit(await main(Deno.args, { ...denoIo(), signal: controller.signal }));
+  const cancel = (): void => controller.abort();
+  process.on("SIGINT", cancel);
+  process.on("SIGTERM", cancel);
+  const code = await main(process.argv.slice(2), { ...processIo(), signal: controller.signal });
+  await flushStreams();
+  process.exit(code);
 }
+
+// No top-level await: a CommonJS bundle (what a Node single executable runs) cannot hold one.
+if (isMainModule(import.meta)) void runProcess();

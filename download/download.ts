@@ -31,11 +31,16 @@ import { closeSession, openSession, type Planned } from "./_session.ts";
  * import { tmpdir } from "node:os";
  * import { join } from "node:path";
  * import { pathToFileURL } from "node:url";
+ * import { strToU8, zipSync } from "fflate";
  * import { download } from "./download.ts";
  * import { targetFromPreset } from "../pep/tags.ts";
  * const dir = await mkdtemp(join(tmpdir(), "download-"));
- * // A find-links folder with one pure-Python wheel (any bytes do for the example).
- * await writeFile(join(dir, "demo-1.0-py3-none-any.whl"), "not really a zip");
+ * // A find-links folder with one pure-Python wheel.
+ * const metadata = "Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n";
+ * await writeFile(
+ *   join(dir, "demo-1.0-py3-none-any.whl"),
+ *   zipSync({ "demo-1.0.dist-info/METADATA": strToU8(metadata) }),
+ * );
  * const result = await download({
  *   dest: join(dir, "wheelhouse"),
  *   cacheDir: join(dir, "cache"),

@@ -236,11 +236,14 @@ export type DownloadErrorCode =
  * ```
  */
 export class DownloadError extends Error {
+  /** Always `"DownloadError"`. */
   override name = "DownloadError";
   /** What kind of failure. */
   readonly code: DownloadErrorCode;
 
   /**
+   * Builds the error.
+   *
    * @param code What kind of failure.
    * @param message What failed and why.
    * @param options The underlying error, if any.

@@ -10,7 +10,7 @@
  */
 import { join } from "node:path";
 import { main } from "../cli/main.ts";
-import { denoIo } from "../cli/io.ts";
+import { processIo } from "../cli/io.ts";
 import { servedFilesFromDir, startIndexServer } from "../tests/index_server.ts";
 
 const here = import.meta.dirname ?? ".";
@@ -39,7 +39,7 @@ console.error(`Example index on ${server.indexUrl}`);
 console.error(`$ wheelhouse ${args.join(" ")}`);
 let code: number;
 try {
-  code = await main(args, denoIo());
+  code = await main(args, processIo());
 } finally {
   await server.close();
 }

@@ -1,6 +1,7 @@
 /**
- * wheelhouse as a library: resolve requirements for two targets against an index, download the
- * files into the cache, and lay them out as a wheelhouse folder — the same steps the CLI composes.
+ * wheelhouse as a library: one call resolves requirements for two targets against an index,
+ * downloads the files into the cache and lays them out as a wheelhouse folder with its
+ * requirements.txt, pylock.toml and manifest — what `wheelhouse download` does.
  *
  * Run it against the example index: `deno run -A examples/library.ts`, or against another index:
  * `deno run -A examples/library.ts https://pypi.org/simple/ requests`.
@@ -8,16 +9,7 @@
  * @module
  */
 import { join } from "node:path";
-import {
-  HttpFetchStrategy,
-  IndexProvider,
-  LocalDirStore,
-  Requirement,
-  resolveTargets,
-  SimpleIndexClient,
-  targetFromPreset,
-  WheelhouseStore,
-} from "../mod.ts";
+import { download, targetFromPreset } from "../mod.ts";
 import { servedFilesFromDir, startIndexServer } from "../tests/index_server.ts";
 
 /**
@@ -31,35 +23,19 @@ export async function downloadTo(
   dest: string,
   cacheDir: string,
 ): Promise<string[]> {
-  const store = new LocalDirStore(cacheDir);
-  const client = new SimpleIndexClient({ indexes: [indexUrl], cache: store.httpStorage() });
-  const targets = [
-    targetFromPreset("x86_64-manylinux_2_28", { pythonVersion: "3.12" }),
-    targetFromPreset("x86_64-pc-windows-msvc", { pythonVersion: "3.12" }),
-  ];
-  const { files } = await resolveTargets(requirements.map((r) => Requirement.parse(r)), targets, {
-    provider: new IndexProvider(client),
+  const result = await download({
+    dest,
+    cacheDir,
+    indexUrl,
+    requirements,
+    targets: [
+      targetFromPreset("x86_64-manylinux_2_28", { pythonVersion: "3.12" }),
+      targetFromPreset("x86_64-pc-windows-msvc", { pythonVersion: "3.12" }),
+    ],
+    // Progress and messages are events; a program shows them as it likes.
+    reporter: { event: (e) => e.kind === "warning" && console.warn(e.message) },
   });
-  const fetcher = new HttpFetchStrategy({ partialDir: store.partialDir });
-  const wanted = await Promise.all(files.map(async (f) => {
-    // Downloads run concurrently (the fetcher bounds them); each lands in the cache verified.
-    const got = await store.obtain(fetcher, {
-      url: f.file.url,
-      filename: f.file.filename,
-      project: f.name,
-      ...(f.file.hashes["sha256"] !== undefined ? { sha256: f.file.hashes["sha256"] } : {}),
-      headers: client.authHeaders(f.file.url),
-    });
-    return {
-      filename: f.file.filename,
-      sha256: got.sha256,
-      url: f.file.url,
-      project: f.name,
-      targets: [...f.targets],
-    };
-  }));
-  const report = await new WheelhouseStore(dest).sync(wanted, { cache: store });
-  return report.manifest.files.map((m) => m.filename);
+  return result.files.map((f) => f.filename);
 }
 
 if (import.meta.main) {

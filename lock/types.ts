@@ -97,11 +97,14 @@ export type LockErrorCode =
  * ```
  */
 export class LockError extends Error {
+  /** Always `"LockError"`. */
   override name = "LockError";
   /** What is wrong. */
   readonly code: LockErrorCode;
 
   /**
+   * Builds the error.
+   *
    * @param code What is wrong.
    * @param message What failed and why, naming the lock file.
    * @param options The underlying error, if any.

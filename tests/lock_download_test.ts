@@ -6,12 +6,11 @@ import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { parse as parseToml, stringify as stringifyToml } from "smol-toml";
 import { main } from "../cli/main.ts";
-import { download } from "../cli/download.ts";
-import { describeError, exitCodeOf } from "../cli/_errors.ts";
 import type { HostFacts } from "../cli/_host.ts";
 import { memorySink } from "../cli/io.ts";
 import type { CliIo } from "../cli/io.ts";
-import { type LockPlanOptions, planPylock, planUvLock } from "../cli/_lock_plan.ts";
+import { planPylock, planUvLock } from "../lock/plan.ts";
+import type { LockPlanOptions } from "../lock/types.ts";
 import { parseSdistFilename, parseWheelFilename } from "../pep/filename.ts";
 import { parsePylock } from "../pep/pylock.ts";
 import { type Target, targetFromPreset } from "../pep/tags.ts";
@@ -195,33 +194,26 @@ const HOST: HostFacts = {
   pythonFullVersion: "3.12.1",
 };
 
-/**
- * Runs `download` in-process as `main` does (same error text and exit codes), with a fixed host;
- * `viaMain` goes through `main` itself.
- */
+/** Runs `download` in-process through `main`, with a fixed host unless `realHost`. */
 async function run(
   cwd: string,
   args: string[],
   fetch: typeof globalThis.fetch = globalThis.fetch,
-  viaMain = false,
+  realHost = false,
 ): Promise<Run> {
   const stdout = memorySink();
   const stderr = memorySink();
-  const io: CliIo = { stdout, stderr, env: () => undefined, cwd, fetch, now: Date.now };
+  const io: CliIo = {
+    stdout,
+    stderr,
+    env: () => undefined,
+    cwd,
+    fetch,
+    now: Date.now,
+    ...(realHost ? {} : { detectHost: () => Promise.resolve(HOST) }),
+  };
   const full = ["--cache-dir", join(cwd, "cache"), "--progress", "off", ...args];
-  let code: number;
-  if (viaMain) code = await main(["download", ...full], io);
-  else {
-    try {
-      code = await download(full, io, {
-        detectHost: () => Promise.resolve(HOST),
-        readText: (p) => Deno.readTextFile(p),
-      });
-    } catch (e) {
-      stderr.write(`error: ${describeError(e)}\n`);
-      code = exitCodeOf(e);
-    }
-  }
+  const code = await main(["download", ...full], io);
   return { code, stdout: stdout.text(), stderr: stderr.text() };
 }
 
@@ -726,10 +718,10 @@ Deno.test("unknown lock versions fail with exit 2 and say which version", () =>
     const v2 = join(dir, "pylock.toml");
     await Deno.writeTextFile(v2, text.replace(/lock-version = "1\.0"/, 'lock-version = "2.0"'));
     await assertFailsCleanly(fx, v2, 2, /lock-version 2\.0 is not supported/);
-    // The same through main() itself: its message and exit code.
-    const viaMain = await run(fx.dir, lockArgs(v2, "linux"), fetch, true);
-    assert.equal(viaMain.code, 2);
-    assert.match(viaMain.stderr, /^error: .*lock-version 2\.0 is not supported/);
+    // The same with the real host detection: its message and exit code.
+    const realHost = await run(fx.dir, lockArgs(v2, "linux"), fetch, true);
+    assert.equal(realHost.code, 2);
+    assert.match(realHost.stderr, /^error: .*lock-version 2\.0 is not supported/);
     const minor = join(dir, "pylock.minor.toml");
     await Deno.writeTextFile(minor, text.replace(/lock-version = "1\.0"/, 'lock-version = "1.9"'));
     const ok = await run(fx.dir, [

@@ -90,6 +90,8 @@ async function main(): Promise<number> {
       "resolver/mod.ts",
       "fetcher/mod.ts",
       "cache/mod.ts",
+      "lock/mod.ts",
+      "download/mod.ts",
     ]),
   );
   results.push(await testStep("tests", ["test", "-A", "--doc", "--parallel"]));
