@@ -1,6 +1,14 @@
 // Helpers shared by the download tests (download_e2e_test.ts, lock_download_test.ts,
-// lock/plan_test.ts).
+// lock/plan_test.ts, and the other end-to-end suites): the CLI as a subprocess, the example index
+// served on 127.0.0.1, and pip's offline install arguments.
+import { join } from "node:path";
 import type { LockPlanOptions } from "../lock/types.ts";
+import {
+  type IndexServer,
+  type IndexServerOptions,
+  servedFilesFromDir,
+  startIndexServer,
+} from "./index_server.ts";
 
 /** What one run of the CLI printed and returned (the same shape as a Python run). */
 export type { PythonRun as Run } from "./_python.ts";
@@ -37,4 +45,66 @@ export function lockPlanOptions(
     noDev: false,
     ...over,
   };
+}
+
+const ROOT = new URL("..", import.meta.url).pathname;
+/** The example index's archives (examples/index). */
+export const EXAMPLES: string = join(ROOT, "examples", "index");
+const decoder = new TextDecoder();
+
+/** Runs the CLI (`deno run cli/main.ts ARGS`) as a subprocess in `cwd`. */
+export async function wheelhouse(
+  args: string[],
+  cwd: string,
+  env: Record<string, string> = {},
+): Promise<import("./_python.ts").PythonRun> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", join(ROOT, "cli", "main.ts"), ...args],
+    cwd,
+    env: { NO_COLOR: "1", ...env },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+}
+
+/** Serves the example index (with `options`) and gives a temp folder; both go away after `fn`. */
+export async function withServer(
+  fn: (server: IndexServer, dir: string) => Promise<void>,
+  options: Omit<IndexServerOptions, "projects"> = {},
+): Promise<void> {
+  const server = await startIndexServer({
+    projects: await servedFilesFromDir(EXAMPLES),
+    ...options,
+  });
+  const dir = await Deno.makeTempDir({ prefix: "wheelhouse-e2e-" });
+  try {
+    await fn(server, dir);
+  } finally {
+    await server.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** The archive names in a folder, sorted. */
+export async function archives(dest: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const e of Deno.readDir(dest)) {
+    if (e.isFile && /\.(whl|tar\.gz|zip)$/.test(e.name)) names.push(e.name);
+  }
+  return names.sort();
+}
+
+/** The options every test run passes: the server's index, `dir`'s cache, no progress. */
+export function common(server: IndexServer, dir: string): string[] {
+  return ["--index-url", server.indexUrl, "--cache-dir", join(dir, "cache"), "--progress", "off"];
+}
+
+/** `wheelhouse download` in `dir` against `server`'s index, with `dir`'s cache and no progress. */
+export function download(
+  server: IndexServer,
+  dir: string,
+  args: string[],
+): Promise<import("./_python.ts").PythonRun> {
+  return wheelhouse(["download", ...common(server, dir), ...args], dir);
 }

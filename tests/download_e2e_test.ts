@@ -2,72 +2,22 @@
 // serving the example index's real archives, with real pip as the consumer of the output.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import {
-  type IndexServer,
-  type IndexServerOptions,
-  servedFilesFromDir,
-  startIndexServer,
-} from "./index_server.ts";
 import { havePip, runPython } from "./_python.ts";
-import { pipInstallOfflineArgs, type Run } from "./_e2e_helpers.ts";
+import {
+  archives,
+  common,
+  download,
+  EXAMPLES,
+  pipInstallOfflineArgs,
+  wheelhouse,
+  withServer,
+} from "./_e2e_helpers.ts";
 import { sha256Hex } from "./wheel_factory.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
-const EXAMPLES = join(ROOT, "examples", "index");
 const decoder = new TextDecoder();
-
-async function wheelhouse(
-  args: string[],
-  cwd: string,
-  env: Record<string, string> = {},
-): Promise<Run> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", join(ROOT, "cli", "main.ts"), ...args],
-    cwd,
-    env: { NO_COLOR: "1", ...env },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
-}
-
 const python = (args: string[], cwd: string) => runPython(args, cwd);
 const HAVE_PIP = await havePip("pip end-to-end checks");
-
-/** Serves the example index (with `options`) and gives a temp folder; both go away after `fn`. */
-async function withServer(
-  fn: (server: IndexServer, dir: string) => Promise<void>,
-  options: Omit<IndexServerOptions, "projects"> = {},
-): Promise<void> {
-  const server = await startIndexServer({
-    projects: await servedFilesFromDir(EXAMPLES),
-    ...options,
-  });
-  const dir = await Deno.makeTempDir({ prefix: "wheelhouse-e2e-" });
-  try {
-    await fn(server, dir);
-  } finally {
-    await server.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
-async function archives(dest: string): Promise<string[]> {
-  const names: string[] = [];
-  for await (const e of Deno.readDir(dest)) {
-    if (e.isFile && /\.(whl|tar\.gz|zip)$/.test(e.name)) names.push(e.name);
-  }
-  return names.sort();
-}
-
-function common(server: IndexServer, dir: string): string[] {
-  return ["--index-url", server.indexUrl, "--cache-dir", join(dir, "cache"), "--progress", "off"];
-}
-
-/** `wheelhouse download` in `dir` against `server`'s index, with `dir`'s cache and no progress. */
-function download(server: IndexServer, dir: string, args: string[]): Promise<Run> {
-  return wheelhouse(["download", ...common(server, dir), ...args], dir);
-}
 
 /** One `--python-version` per Python, then one `--python-platform` per platform. */
 function targetArgs(pythons: string[], platforms: string[] = []): string[] {
