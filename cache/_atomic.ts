@@ -2,7 +2,7 @@
 
 import { createHash } from "node:crypto";
 import { basename, dirname, join } from "node:path";
-import type { FileSystem } from "../fetcher/types.ts";
+import type { FileStat, FileSystem } from "../fetcher/types.ts";
 import { CacheError } from "./types.ts";
 
 /** Temp files start with this; nothing that starts with it is ever an entry. */
@@ -164,4 +164,26 @@ export async function writeAtomic(
     await options.fs.rm(temp.path).catch(() => {});
     throw e;
   }
+}
+
+/**
+ * What identifies a file's state without reading it: size, mtime, ctime and inode, as git's
+ * index does. Any write, rename, link or `utime` changes it, so a byte flipped under a restored
+ * mtime is seen. Two equal fingerprints mean "nobody touched it since".
+ */
+export function statFingerprint(st: FileStat): string {
+  return `${st.size}:${st.mtimeMs}:${st.ctimeMs ?? ""}:${st.ino ?? ""}`;
+}
+
+/**
+ * The fingerprint to record for a file just written or verified at `nowMs`, or undefined when it
+ * cannot be trusted later. Where ctime has whole-second resolution (Deno reports it so), a change
+ * in the same second as the recording would leave it unchanged: such a "racy" file (git's term)
+ * gets no fingerprint and is hashed next time, when the second has passed.
+ */
+export function recordableFingerprint(st: FileStat, nowMs: number): string | undefined {
+  if (st.ctimeMs === undefined) return undefined;
+  const coarse = st.ctimeMs % 1000 === 0;
+  if (coarse && nowMs < st.ctimeMs + 1000) return undefined;
+  return statFingerprint(st);
 }

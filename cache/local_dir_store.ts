@@ -17,7 +17,7 @@
 
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import type { FetchStrategy, FileSystem } from "../fetcher/types.ts";
+import type { FetchStrategy, FileStat, FileSystem } from "../fetcher/types.ts";
 import { nodeFs } from "../fetcher/node_fs.ts";
 import { redactUrl } from "../fetcher/redact.ts";
 import { parseDistFilename } from "../pep/filename.ts";
@@ -26,7 +26,9 @@ import {
   errorCode,
   hashStream,
   isNotFound,
+  recordableFingerprint,
   renameWithRetry,
+  statFingerprint,
   TEMP_PREFIX,
   writeAtomic,
   writeTemp,
@@ -85,6 +87,8 @@ export interface ObtainResult extends CacheEntryInfo {
   path: string;
   /** False when the cache already held the file. */
   fetched: boolean;
+  /** True when the cache held a damaged copy (its bytes no longer hash to its key) that was replaced. */
+  repaired?: boolean;
 }
 
 const SHA256 = /^[0-9a-f]{64}$/;
@@ -249,6 +253,18 @@ export class LocalDirStore implements CacheStore {
     }
   }
 
+  /**
+   * Rewrites an entry's side-car, best effort: it is advisory (a lost or stale one only leads to
+   * re-hashing), so a read-only cache or a failed write changes nothing else.
+   */
+  async #writeSideCar(path: string, entry: CacheEntryInfo): Promise<void> {
+    await writeAtomic(
+      `${path}.json`,
+      new TextEncoder().encode(JSON.stringify(entry)),
+      { ...this.#atomic(), sync: false },
+    ).catch(() => {});
+  }
+
   async #readInfo(
     sha256: string,
     size: number,
@@ -265,6 +281,7 @@ export class LocalDirStore implements CacheStore {
         if (typeof r.url === "string") info.url = r.url;
         if (typeof r.addedMs === "number") info.addedMs = r.addedMs;
         if (typeof r.mtimeMs === "number") info.mtimeMs = r.mtimeMs;
+        if (typeof r.fingerprint === "string") info.fingerprint = r.fingerprint;
         if (typeof r.size === "number") info.recordedSize = r.size;
       }
     } catch {
@@ -285,19 +302,18 @@ export class LocalDirStore implements CacheStore {
     const key = checkKey(sha256);
     const path = this.#entryPath(key);
     let size: number;
-    let mtimeMs: number;
+    let stat: FileStat;
     try {
-      const st = await this.#fs.stat(path);
-      if (!st.isFile) return { kind: "miss", reason: "absent" };
-      size = st.size;
-      mtimeMs = st.mtimeMs;
+      stat = await this.#fs.stat(path);
+      if (!stat.isFile) return { kind: "miss", reason: "absent" };
+      size = stat.size;
     } catch (e) {
       if (isNotFound(e)) return { kind: "miss", reason: "absent" };
       throw new CacheError("io", `Cannot read cache entry ${key}: ${String(e)}`, { cause: e });
     }
     const mode = options.verify ?? true;
     const info = await this.#readInfo(key, size);
-    const unchanged = mode === "changed" && info.mtimeMs === mtimeMs &&
+    const unchanged = mode === "changed" && info.fingerprint === statFingerprint(stat) &&
       info.recordedSize === size;
     if (mode !== false && !unchanged) {
       let actual: string;
@@ -311,6 +327,15 @@ export class LocalDirStore implements CacheStore {
         await this.#fs.rm(path).catch(() => {});
         await this.#fs.rm(`${path}.json`).catch(() => {});
         return { kind: "miss", reason: "corrupt" };
+      }
+      // Known good as the file is now: later "changed" lookups trust it until it is touched.
+      const { recordedSize: _r, fingerprint: _f, ...known } = info;
+      const now = recordableFingerprint(stat, this.#now());
+      if (now !== info.fingerprint) {
+        await this.#writeSideCar(path, {
+          ...known,
+          ...(now !== undefined ? { fingerprint: now } : {}),
+        });
       }
     }
     const { recordedSize: _, ...entry } = info;
@@ -408,6 +433,13 @@ export class LocalDirStore implements CacheStore {
         // A moved file on another file system: copy it in, then drop the original.
         await writeAtomic(path, this.#fs.read(staged), this.#atomic());
         await this.#fs.rm(staged).catch(() => {});
+      }
+      // Publishing changed the file's ctime: record the fingerprint it has now.
+      const published = await this.#fs.stat(path).catch(() => undefined);
+      const fingerprint = published && recordableFingerprint(published, this.#now());
+      if (fingerprint !== undefined) {
+        entry.fingerprint = fingerprint;
+        await this.#writeSideCar(path, entry);
       }
       return entry;
     } catch (e) {
@@ -642,9 +674,11 @@ export class LocalDirStore implements CacheStore {
     request: ObtainRequest,
     signal: AbortSignal | undefined,
   ): Promise<ObtainResult> {
+    let repaired = false;
     if (request.sha256 !== undefined) {
       const found = await this.get(request.sha256, { verify: "changed" });
       if (found.kind === "hit") return { ...found.info, path: found.path, fetched: false };
+      repaired = found.reason === "corrupt";
     }
     // A name of its own per call: two processes fetching one URL must never move each other's
     // file into the cache under their own hash (the partial file, by URL, is what resumes).
@@ -673,7 +707,12 @@ export class LocalDirStore implements CacheStore {
       move: true,
       hashed: { sha256: result.sha256, size: result.size },
     }, info);
-    return { ...entry, path: this.#entryPath(entry.sha256), fetched: true };
+    return {
+      ...entry,
+      path: this.#entryPath(entry.sha256),
+      fetched: true,
+      ...(repaired ? { repaired } : {}),
+    };
   }
 
   async #httpGet(key: string): Promise<HttpCacheEntry | undefined> {

@@ -460,3 +460,24 @@ Deno.test('get({ verify: "changed" }) trusts an untouched entry and hashes a rew
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test('get({ verify: "changed" }) hashes an entry whose bytes changed under a restored mtime', async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // Recorded "later" than the write, so the fingerprint is not racy on a whole-second ctime.
+    const store = new LocalDirStore(`${dir}/cache`, { now: () => Date.now() + 5_000 });
+    const info = await store.put({ bytes: enc.encode("wheel bytes") }, { filename: "a.whl" });
+    const hit = await store.get(info.sha256, { verify: "changed" });
+    assert.equal(hit.kind, "hit");
+    const path = store.pathOf(info.sha256);
+    const before = await Deno.stat(path);
+    // Later damage (past the whole second that Deno's ctime resolves), same size, mtime put back.
+    await new Promise((r) => setTimeout(r, 1_100));
+    await Deno.writeFile(path, enc.encode("wheel bytez"), { create: false });
+    await Deno.utime(path, before.atime!, before.mtime!);
+    const after = await store.get(info.sha256, { verify: "changed" });
+    assert.deepEqual(after, { kind: "miss", reason: "corrupt" });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -20,14 +20,20 @@ export interface CacheEntryInfo {
   url?: string;
   /** When it was added, ms since the epoch. */
   addedMs?: number;
-  /** The entry file's modification time when it was published (for `verify: "changed"`). */
+  /** The entry file's modification time when it was published. */
   mtimeMs?: number;
+  /**
+   * The entry file's stat fingerprint (size, mtime, ctime, inode) when its bytes were last known
+   * good, for `verify: "changed"`.
+   */
+  fingerprint?: string;
 }
 
 /**
  * How a lookup checks an entry: `true` hashes the bytes; `"changed"` hashes them only when the
- * file's size or modification time differs from when it was published (as git trusts its index
- * for unchanged stat data); `false` trusts the file.
+ * file's stat fingerprint (size, mtime, ctime, inode) differs from the one recorded when its bytes
+ * were last known good (as git trusts its index for unchanged stat data; ctime catches an mtime
+ * put back over changed bytes); `false` trusts the file.
  */
 export type VerifyMode = boolean | "changed";
 

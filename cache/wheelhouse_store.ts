@@ -21,7 +21,9 @@ import {
   errorCode,
   hashStream,
   isNotFound,
+  recordableFingerprint,
   renameWithRetry,
+  statFingerprint,
   tempName,
   writeAtomic,
 } from "./_atomic.ts";
@@ -100,6 +102,10 @@ export interface Manifest {
 }
 
 const MANIFEST = "manifest.json";
+/** The stat fingerprints of the files as this store last wrote or verified them. */
+const STATE = ".wheelhouse-state.json";
+/** The mark in every page this store writes: a page without it is someone else's. */
+const GENERATOR_META = '<meta name="generator" content="wheelhouse">';
 const INDEX = "index.html";
 const SIMPLE = "simple";
 const PARTIAL = ".wheelhouse-partial";
@@ -228,6 +234,7 @@ function page(title: string, lines: string[]): string {
     "<html>",
     "  <head>",
     '    <meta name="pypi:repository-version" content="1.0">',
+    `    ${GENERATOR_META}`,
     `    <title>${escapeHtml(title)}</title>`,
     "  </head>",
     "  <body>",
@@ -361,6 +368,8 @@ export interface WheelhouseStoreOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Randomness for temp names. */
   random?: () => number;
+  /** Clock, for telling fingerprints recorded too close to a change; default `Date.now`. */
+  now?: () => number;
 }
 
 /** Options of {@linkcode WheelhouseStore.sync}. */
@@ -377,6 +386,8 @@ export interface SyncOptions {
   prune?: boolean;
   /** Cancels the sync: checked before each file and passed to downloads. */
   signal?: AbortSignal;
+  /** What {@linkcode WheelhouseStore.scan} just found, so the files are not hashed twice. */
+  present?: ReadonlyMap<string, PresentFile>;
 }
 
 /** What {@linkcode WheelhouseStore.sync} did. */
@@ -421,6 +432,7 @@ export class WheelhouseStore {
   #fs: FileSystem;
   #sleep: (ms: number) => Promise<void>;
   #random: () => number;
+  #now: () => number;
 
   /**
    * Opens a wheelhouse at `dir`; nothing touches the disk until the first call.
@@ -433,6 +445,7 @@ export class WheelhouseStore {
     this.#fs = options.fs ?? nodeFs;
     this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.#random = options.random ?? Math.random;
+    this.#now = options.now ?? Date.now;
   }
 
   /** The wheelhouse directory. */
@@ -459,13 +472,16 @@ export class WheelhouseStore {
   }
 
   /**
-   * The archives present in the directory, with their sha256 when the manifest vouches for them
-   * (same size) or, with `verify`, always by hashing.
+   * The archives present in the directory, with their sha256: from the manifest when the file's
+   * stat fingerprint (size, mtime, ctime, inode) is the one recorded when it was written or last
+   * verified, else (and with `verify`, always) by hashing it. Same-size damage, even under a
+   * restored mtime, is hashed and seen.
    *
    * @param options `verify: true` hashes every file.
    */
   async scan(options: { verify?: boolean } = {}): Promise<Map<string, PresentFile>> {
     const manifest = new Map((await this.readManifest())?.files.map((f) => [f.filename, f]) ?? []);
+    const state = await this.#readState();
     let names: string[];
     try {
       names = await this.#fs.readdir(this.#dir);
@@ -480,13 +496,93 @@ export class WheelhouseStore {
       const st = await this.#fs.stat(path).catch(() => undefined);
       if (!st?.isFile) continue;
       const listed = manifest.get(name);
-      if (!options.verify && listed && listed.size === st.size) {
+      if (
+        !options.verify && listed !== undefined && listed.size === st.size &&
+        state.get(name) === statFingerprint(st)
+      ) {
         present.set(name, { size: st.size, sha256: listed.sha256 });
       } else {
         present.set(name, await hashStream(this.#fs.read(path)));
       }
     }
     return present;
+  }
+
+  async #readState(): Promise<Map<string, string>> {
+    try {
+      const raw: unknown = JSON.parse(
+        new TextDecoder().decode(await this.#fs.readFile(join(this.#dir, STATE))),
+      );
+      const files = (raw as { version?: unknown; files?: unknown }).files;
+      if ((raw as { version?: unknown }).version !== 1 || typeof files !== "object" || !files) {
+        return new Map();
+      }
+      return new Map(
+        Object.entries(files).filter((e): e is [string, string] => typeof e[1] === "string"),
+      );
+    } catch {
+      // Absent or unreadable: every file is hashed, which is always safe.
+      return new Map();
+    }
+  }
+
+  /**
+   * Records the fingerprint of every manifest file as it is now, right after it was written or
+   * verified. Advisory: a lost or stale state only leads to hashing.
+   */
+  async #writeState(entries: readonly ManifestEntry[]): Promise<void> {
+    const files: Record<string, string> = {};
+    for (const e of entries) {
+      const st = await this.#fs.stat(join(this.#dir, e.filename)).catch(() => undefined);
+      const fingerprint = st?.isFile ? recordableFingerprint(st, this.#now()) : undefined;
+      if (fingerprint !== undefined) files[e.filename] = fingerprint;
+    }
+    await writeAtomic(
+      join(this.#dir, STATE),
+      new TextEncoder().encode(JSON.stringify({ version: 1, files })),
+      { ...this.#atomic(), sync: false },
+    ).catch(() => {});
+  }
+
+  /**
+   * The files and folders this store writes that are in the directory but were not written by
+   * wheelhouse (a user's own `index.html`, `manifest.json` or, with `simple`, `simple/`): a
+   * caller refuses to run rather than overwrite them.
+   *
+   * @param options `simple`: whether the `simple/` tree will be written.
+   * @returns Their names, relative to the directory.
+   */
+  async foreignFiles(options: { simple?: boolean } = {}): Promise<string[]> {
+    const out: string[] = [];
+    const text = async (name: string): Promise<string | undefined> => {
+      try {
+        return new TextDecoder().decode(await this.#fs.readFile(join(this.#dir, name)));
+      } catch (e) {
+        if (isNotFound(e)) return undefined;
+        // A folder or an unreadable file by a generated name is not ours to replace.
+        return "";
+      }
+    };
+    const manifestText = await text(MANIFEST);
+    const manifest = manifestText === undefined ? undefined : parseManifest(manifestText);
+    const ours = manifest?.generator === "wheelhouse";
+    if (manifestText !== undefined && !ours) out.push(MANIFEST);
+    const ownPage = (html: string | undefined, title: string): boolean =>
+      html === undefined || html.includes(GENERATOR_META) ||
+      // Pages of earlier versions carry no mark: they are ours when the manifest is.
+      (ours && html.startsWith("<!DOCTYPE html>") && html.includes(`<title>${title}</title>`));
+    if (!ownPage(await text(INDEX), "Links")) out.push(INDEX);
+    if (options.simple) {
+      const st = await this.#fs.stat(join(this.#dir, SIMPLE)).catch(() => undefined);
+      if (
+        st !== undefined &&
+        (!st.isDirectory || !ownPage(await text(`${SIMPLE}/index.html`), "Simple index") ||
+          (await text(`${SIMPLE}/index.html`)) === undefined)
+      ) {
+        out.push(`${SIMPLE}/`);
+      }
+    }
+    return out;
   }
 
   /**
@@ -501,7 +597,7 @@ export class WheelhouseStore {
    */
   async sync(wanted: readonly WantedFile[], options: SyncOptions = {}): Promise<SyncReport> {
     await this.#fs.mkdir(this.#dir, { recursive: true });
-    const present = await this.scan(options.verify ? { verify: true } : {});
+    const present = options.present ?? await this.scan(options.verify ? { verify: true } : {});
     const cached = new Set<string>();
     if (options.cache) {
       for (const file of wanted) {
@@ -607,6 +703,7 @@ export class WheelhouseStore {
       }
     }
     await this.#writeIndexes(report.manifest, options.simple ?? false);
+    await this.#writeState(report.manifest.files);
     await this.#fs.rm(join(this.#dir, PARTIAL), { recursive: true });
     return report;
   }

@@ -44,16 +44,38 @@ export interface Located {
  */
 export async function locate(s: Session, planned: Planned): Promise<Located> {
   const cachedPaths = new Map<string, string>();
+  // Scanned first: a damaged file in the folder is usually a hard link to a damaged cache entry,
+  // and the cache lookup below removes that entry, so both are repaired (fetched, linked again).
+  const wheelhouse = new WheelhouseStore(s.dest);
+  const manifest = new Map(
+    (await wheelhouse.readManifest())?.files.map((m) => [m.filename, m.sha256]) ?? [],
+  );
+  const present = await wheelhouse.scan();
   for (const f of planned.files) {
     if (f.sha256 !== undefined) {
       match(await s.store.get(f.sha256, { verify: "changed" }))
         .with({ kind: "hit" }, (hit) => void cachedPaths.set(f.url, hit.path))
-        // A corrupt entry is fetched again; obtain() replaces it.
+        .with({ kind: "miss", reason: "corrupt" }, () =>
+          s.emit({
+            kind: "warning",
+            message: `${f.filename}: the cached copy was damaged (its sha256 is not ${f.sha256}); ${
+              s.options.offline ? "it is gone from the cache" : "fetching it again"
+            }`,
+          }))
         .with({ kind: "miss" }, () => undefined)
         .exhaustive();
     }
+    // Damage: the bytes differ from what this folder's manifest recorded when they were written.
+    const here = present.get(f.filename)?.sha256;
+    const recorded = manifest.get(f.filename);
+    if (here !== undefined && recorded !== undefined && here !== recorded) {
+      s.emit({
+        kind: "warning",
+        message:
+          `${f.filename} in ${s.dest} was damaged (sha256 ${here}, expected ${recorded}); replacing it`,
+      });
+    }
   }
-  const present = await new WheelhouseStore(s.dest).scan();
   const inDest = (f: PlannedFile): boolean =>
     f.sha256 !== undefined && present.get(f.filename)?.sha256 === f.sha256;
   let remote = planned.files.filter((f) =>
@@ -82,7 +104,7 @@ export async function deliver(
   located: Located,
 ): Promise<DownloadResult> {
   const { store, fetcher } = s;
-  const { remote, cachedPaths } = located;
+  const { remote, cachedPaths, present } = located;
   const wanted = planned.files;
   if ((s.options.offline ?? false) && remote.length > 0) {
     const lines = remote.map((f) => `${f.project} ${f.version}: ${f.filename}`);
@@ -129,6 +151,12 @@ export async function deliver(
           });
           got = await obtain(alt);
         }
+        if (got.repaired) {
+          s.emit({
+            kind: "warning",
+            message: `${f.filename}: the cached copy was damaged; fetched it again`,
+          });
+        }
         f.sha256 = got.sha256;
         cachedPaths.set(f.url, got.path);
         if (got.fetched) {
@@ -161,7 +189,7 @@ export async function deliver(
       ...(f.size !== undefined ? { size: f.size } : {}),
       ...(f.requiresPython !== undefined ? { requiresPython: f.requiresPython } : {}),
     })),
-    { cache: store, simple: s.options.simpleIndex ?? false },
+    { cache: store, simple: s.options.simpleIndex ?? false, present },
   );
   const sizes = new Map(report.manifest.files.map((m) => [m.filename, m.size]));
   const files: DeliveredFile[] = wanted.map((f) => ({
@@ -321,6 +349,17 @@ export async function checkDestination(s: Session, write: boolean): Promise<void
         );
       }
     }
+  }
+  const foreign = await new WheelhouseStore(dest).foreignFiles({
+    simple: o.simpleIndex ?? false,
+  });
+  if (foreign.length > 0) {
+    throw new DownloadError(
+      "unusable-destination",
+      `Refusing to overwrite ${
+        foreign.map((f) => join(dest, f)).join(", ")
+      }: wheelhouse did not write ${foreign.length === 1 ? "it" : "them"}; choose another --dest`,
+    );
   }
   if (!write) return;
   // Fail now, not after minutes of downloading, when the folder cannot be written.

@@ -29,6 +29,9 @@ export class FsError extends Error {
   }
 }
 
+/** Inode numbers handed out to new files, across every disk (only their equality matters). */
+let inodes = 0;
+
 /** Thrown by every operation at and after the crash step of a {@linkcode MemoryFs}. */
 export class CrashError extends Error {
   /** The error class name, so tests can tell a simulated crash from a real failure. */
@@ -37,8 +40,8 @@ export class CrashError extends Error {
 
 /** The shared disk behind one or more {@linkcode MemoryFs} views. */
 export interface MemoryDisk {
-  /** File contents and modification times, keyed by absolute POSIX path. */
-  files: Map<string, { data: Uint8Array; mtimeMs: number }>;
+  /** File contents, times and inode numbers, keyed by absolute POSIX path (links share one). */
+  files: Map<string, { data: Uint8Array; mtimeMs: number; ctimeMs?: number; ino?: number }>;
   /** Directories that exist, by absolute POSIX path; `/` always does. */
   dirs: Set<string>;
 }
@@ -142,7 +145,13 @@ export class MemoryFs implements FileSystem {
     const existing = this.disk.files.get(p);
     if (flags === "wx" && existing) throw new FsError("EEXIST", "open", p);
     if (flags !== "a" || !existing) {
-      this.disk.files.set(p, { data: new Uint8Array(0), mtimeMs: this.#now() });
+      const now = this.#now();
+      this.disk.files.set(p, {
+        data: new Uint8Array(0),
+        mtimeMs: now,
+        ctimeMs: now,
+        ino: ++inodes,
+      });
     }
     let closed = false;
     return {
@@ -157,6 +166,7 @@ export class MemoryFs implements FileSystem {
         next.set(data, entry.data.length);
         entry.data = next;
         entry.mtimeMs = this.#now();
+        entry.ctimeMs = entry.mtimeMs;
       },
       sync: async (): Promise<void> => {
         await this.#enter("sync", p);
@@ -191,7 +201,14 @@ export class MemoryFs implements FileSystem {
     const p = await this.#enter("stat", path);
     const entry = this.disk.files.get(p);
     if (entry) {
-      return { size: entry.data.length, isFile: true, isDirectory: false, mtimeMs: entry.mtimeMs };
+      return {
+        size: entry.data.length,
+        isFile: true,
+        isDirectory: false,
+        mtimeMs: entry.mtimeMs,
+        ctimeMs: entry.ctimeMs ?? entry.mtimeMs,
+        ino: entry.ino ?? 0,
+      };
     }
     if (this.disk.dirs.has(p)) return { size: 0, isFile: false, isDirectory: true, mtimeMs: 0 };
     throw new FsError("ENOENT", "stat", p);
@@ -205,6 +222,7 @@ export class MemoryFs implements FileSystem {
     this.#requireParent("rename", b);
     if (this.disk.dirs.has(b)) throw new FsError("EISDIR", "rename", b);
     this.disk.files.delete(a);
+    entry.ctimeMs = this.#now();
     this.disk.files.set(b, entry);
   }
 
@@ -270,6 +288,7 @@ export class MemoryFs implements FileSystem {
     this.#requireParent("link", b);
     if (this.disk.files.has(b) || this.disk.dirs.has(b)) throw new FsError("EEXIST", "link", b);
     // Shares the entry object, so it behaves like one inode with two names.
+    entry.ctimeMs = this.#now();
     this.disk.files.set(b, entry);
   }
 
@@ -280,6 +299,7 @@ export class MemoryFs implements FileSystem {
     const entry = this.disk.files.get(a);
     if (!entry) throw new FsError("ENOENT", "copyFile", a);
     this.#requireParent("copyFile", b);
-    this.disk.files.set(b, { data: entry.data.slice(), mtimeMs: this.#now() });
+    const now = this.#now();
+    this.disk.files.set(b, { data: entry.data.slice(), mtimeMs: now, ctimeMs: now, ino: ++inodes });
   }
 }

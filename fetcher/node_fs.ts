@@ -59,7 +59,14 @@ export const nodeFs: FileSystem = {
   },
   async stat(path: string): Promise<FileStat> {
     const s = await fsp.stat(path);
-    return { size: s.size, isFile: s.isFile(), isDirectory: s.isDirectory(), mtimeMs: s.mtimeMs };
+    return {
+      size: s.size,
+      isFile: s.isFile(),
+      isDirectory: s.isDirectory(),
+      mtimeMs: s.mtimeMs,
+      ctimeMs: s.ctimeMs,
+      ino: s.ino,
+    };
   },
   rename: (from: string, to: string) => fsp.rename(from, to),
   unlink: (path: string) => fsp.unlink(path),

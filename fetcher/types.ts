@@ -76,6 +76,13 @@ export interface FileStat {
   isDirectory: boolean;
   /** Modification time in milliseconds since the epoch. */
   mtimeMs: number;
+  /**
+   * Status-change time in milliseconds since the epoch: it moves on every write, rename, link
+   * and `utime`, so putting an old mtime back over changed bytes still shows (as git's index uses it).
+   */
+  ctimeMs?: number;
+  /** The inode number (0 where the file system has none). */
+  ino?: number;
 }
 
 /** An open file being written. `write` writes all of `data`. */

@@ -1,0 +1,147 @@
+// A folder you can trust (issue 12, items 1-3 and 5): exit 0 means every file in it is right,
+// even after same-size damage under a restored mtime, in the folder or in the cache it is
+// hard-linked from; and wheelhouse never overwrites or deletes a file of a generated name that it
+// did not write. The CLI runs as a subprocess against the example index; pip is the consumer.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { download, pipInstallOfflineArgs, withServer } from "./_e2e_helpers.ts";
+import { havePip, runPython } from "./_python.ts";
+import { sha256Hex } from "./wheel_factory.ts";
+
+const HAVE_PIP = await havePip("pip install of a repaired wheelhouse");
+// The host's Python (3.11 here) so that pip can install the result.
+const TARGET = ["--python-version", "3.11", "--python-platform", "x86_64-manylinux_2_28"];
+
+/** Flips one byte in the middle of a file, keeping its size and putting its mtime back. */
+async function flipByteKeepMtime(path: string): Promise<void> {
+  const before = await Deno.stat(path);
+  const bytes = await Deno.readFile(path);
+  const at = Math.floor(bytes.length / 2);
+  bytes[at] = bytes[at]! ^ 0xff;
+  // Write in place (same inode), as bit rot or a stray write would.
+  const f = await Deno.open(path, { write: true });
+  await f.write(bytes);
+  f.close();
+  await Deno.utime(path, before.atime!, before.mtime!);
+  const after = await Deno.stat(path);
+  assert.equal(after.size, before.size);
+  assert.equal(after.mtime?.getTime(), before.mtime?.getTime());
+}
+
+/** Every file of the manifest hashes to its recorded sha256. */
+async function assertFolderIntact(dest: string): Promise<string[]> {
+  const manifest = JSON.parse(await Deno.readTextFile(join(dest, "manifest.json"))) as {
+    files: { filename: string; sha256: string }[];
+  };
+  for (const f of manifest.files) {
+    assert.equal(
+      await sha256Hex(await Deno.readFile(join(dest, f.filename))),
+      f.sha256,
+      f.filename,
+    );
+  }
+  return manifest.files.map((f) => f.filename);
+}
+
+Deno.test("same-size damage in the folder under a restored mtime is found, repaired in folder and cache, and said", () =>
+  withServer(async (server, dir) => {
+    const first = await download(server, dir, ["-d", "wh", ...TARGET, "example-app[fast]"]);
+    assert.equal(first.code, 0, first.stderr);
+    const names = await assertFolderIntact(join(dir, "wh"));
+    const victim = names.find((n) => n.endsWith(".whl"))!;
+    await flipByteKeepMtime(join(dir, "wh", victim));
+    const again = await download(server, dir, ["-d", "wh", ...TARGET, "example-app[fast]"]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stderr, new RegExp(`${victim.replaceAll(".", "\\.")} in .* was damaged`));
+    assert.match(again.stderr, /Downloaded 1 file /, "the damaged bytes were fetched again");
+    await assertFolderIntact(join(dir, "wh"));
+    // The cache was repaired too: a new folder from it is intact, with nothing fetched.
+    const fresh = await download(server, dir, ["-d", "wh2", ...TARGET, "example-app[fast]"]);
+    assert.equal(fresh.code, 0, fresh.stderr);
+    assert.match(fresh.stderr, /Downloaded 0 files/);
+    await assertFolderIntact(join(dir, "wh2"));
+    if (HAVE_PIP) {
+      const pip = await runPython(
+        pipInstallOfflineArgs(join(dir, "wh"), join(dir, "site"), [
+          "--require-hashes",
+          "-r",
+          join(dir, "wh", "requirements.txt"),
+        ]),
+        dir,
+      );
+      assert.equal(pip?.code, 0, pip?.stderr);
+    }
+  }));
+
+Deno.test("a cache entry damaged under a restored mtime is never linked into a new folder", () =>
+  withServer(async (server, dir) => {
+    const first = await download(server, dir, ["-d", "wh", ...TARGET, "example-app"]);
+    assert.equal(first.code, 0, first.stderr);
+    const manifest = JSON.parse(await Deno.readTextFile(join(dir, "wh", "manifest.json"))) as {
+      files: { filename: string; sha256: string }[];
+    };
+    const victim = manifest.files[0]!;
+    const entry = join(dir, "cache", "archives-v1", victim.sha256.slice(0, 2), victim.sha256);
+    await flipByteKeepMtime(entry);
+    const next = await download(server, dir, ["-d", "other", ...TARGET, "example-app"]);
+    assert.equal(next.code, 0, next.stderr);
+    assert.match(next.stderr, /the cached copy was damaged/);
+    await assertFolderIntact(join(dir, "other"));
+  }));
+
+Deno.test("a user's own index.html, manifest.json or simple/ folder is refused, never overwritten or deleted", () =>
+  withServer(async (server, dir) => {
+    for (
+      const [name, make] of [
+        ["index.html", (d: string) => Deno.writeTextFile(join(d, "index.html"), "<p>mine</p>\n")],
+        [
+          "manifest.json",
+          (d: string) => Deno.writeTextFile(join(d, "manifest.json"), '{"mine": true}\n'),
+        ],
+        ["simple/", async (d: string) => {
+          await Deno.mkdir(join(d, "simple", "mine"), { recursive: true });
+          await Deno.writeTextFile(join(d, "simple", "mine", "notes.txt"), "keep me\n");
+        }],
+      ] as const
+    ) {
+      const dest = join(dir, `dest-${name.replace("/", "")}`);
+      await Deno.mkdir(dest);
+      await make(dest);
+      const before = await listTree(dest);
+      const r = await download(server, dir, [
+        "-d",
+        dest,
+        ...TARGET,
+        "--simple-index",
+        "example-app",
+      ]);
+      assert.equal(r.code, 2, `${name}: ${r.stderr}`);
+      assert.match(r.stderr, /^error: Refusing to overwrite .*wheelhouse did not write it/);
+      assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+      assert.deepEqual(await listTree(dest), before, `${name}: nothing changed`);
+    }
+    // The folder wheelhouse wrote itself is its own: re-runs with --simple-index work.
+    const own = join(dir, "own");
+    for (let i = 0; i < 2; i++) {
+      const r = await download(server, dir, [
+        "-d",
+        own,
+        ...TARGET,
+        "--simple-index",
+        "example-app",
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+    }
+    assert.match(await Deno.readTextFile(join(own, "simple", "index.html")), /generator/);
+  }));
+
+/** Every path below `dir` with its contents, for before/after comparisons. */
+async function listTree(dir: string, prefix = ""): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for await (const e of Deno.readDir(join(dir, prefix))) {
+    const rel = join(prefix, e.name);
+    if (e.isDirectory) Object.assign(out, await listTree(dir, rel));
+    else out[rel] = await Deno.readTextFile(join(dir, rel));
+  }
+  return out;
+}
