@@ -95,6 +95,14 @@ export async function runProcess(): Promise<void> {
   const cancel = (): void => controller.abort();
   process.on("SIGINT", cancel);
   process.on("SIGTERM", cancel);
+  // A promise nobody awaited that fails: after Ctrl-C it is cancelled work winding down (main
+  // reports the interruption); otherwise a failure that must not end in exit 0 or a stack trace.
+  process.on("unhandledRejection", (reason) => {
+    if (controller.signal.aborted) return;
+    process.stderr.write(`error: ${describeError(reason)}\n`);
+    process.exitCode = 1;
+    void flushStreams().then(() => process.exit(1));
+  });
   const code = await main(process.argv.slice(2), { ...processIo(), signal: controller.signal });
   await flushStreams();
   process.exit(code);

@@ -119,7 +119,10 @@ export class Session {
     const entry = this.#versionsEntry(name);
     this.#limiter.run(() => {
       entry.start();
-      entry.promise.finally(() => this.#limiter.done());
+      // Not `.finally()`: its promise would reject with the page's error and nobody awaits it
+      // (an unhandled rejection, e.g. every cancelled prefetch on Ctrl-C).
+      const done = (): void => this.#limiter.done();
+      entry.promise.then(done, done);
     });
   }
 

@@ -489,3 +489,34 @@ Deno.test("property: adding a constraint the result already satisfies does not c
     { numRuns: 150 },
   );
 });
+
+Deno.test("resolve() leaves no unhandled rejection when prefetched pages fail (e.g. on Ctrl-C)", async () => {
+  const inner = new InMemoryProvider({
+    a: { "1.0": ["b", "c"] },
+    b: { "1.0": [] },
+    c: { "1.0": [] },
+  });
+  // Prefetching on; every page but the root's fails, as cancelled requests do.
+  const provider: Provider = {
+    prefetch: true,
+    versions: (name) =>
+      name === "a"
+        ? inner.versions(name)
+        : Promise.reject(new DOMException("The signal has been aborted", "AbortError")),
+    metadata: (name, candidate) => inner.metadata(name, candidate),
+  };
+  const unhandled: unknown[] = [];
+  const onUnhandled = (e: PromiseRejectionEvent): void => {
+    e.preventDefault();
+    unhandled.push(e.reason);
+  };
+  globalThis.addEventListener("unhandledrejection", onUnhandled);
+  try {
+    await assert.rejects(() => resolve(reqs("a"), linux, { provider }), /aborted/);
+    // Unhandled rejections are reported after the microtasks of the turn have run.
+    await new Promise((r) => setTimeout(r, 50));
+  } finally {
+    globalThis.removeEventListener("unhandledrejection", onUnhandled);
+  }
+  assert.deepEqual(unhandled, []);
+});

@@ -1,0 +1,51 @@
+// Ctrl-C at any moment (issue 12, item 10): while index pages are being fetched, while the
+// resolver works, while files transfer, the CLI prints one line and exits 130, never a stack
+// trace. The index answers slowly so that each interrupt lands in a different phase.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { withServer } from "./_e2e_helpers.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+const decoder = new TextDecoder();
+
+Deno.test("Ctrl-C at several moments of a run always exits 130 with one line, never a stack trace", () =>
+  withServer(async (server, dir) => {
+    for (const afterMs of [400, 650, 900, 1150, 1400]) {
+      const child = new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          "--quiet",
+          join(ROOT, "cli", "main.ts"),
+          "download",
+          "--index-url",
+          server.indexUrl,
+          "--cache-dir",
+          join(dir, `cache-${afterMs}`),
+          "--progress",
+          "off",
+          "-d",
+          join(dir, `wh-${afterMs}`),
+          "--python-version",
+          "3.12",
+          "--python-platform",
+          "x86_64-manylinux_2_28",
+          "example-app[fast]",
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      await new Promise((r) => setTimeout(r, afterMs));
+      try {
+        child.kill("SIGINT");
+      } catch { /* it finished first: nothing to interrupt */ }
+      const out = await child.output();
+      const stderr = decoder.decode(out.stderr);
+      assert.doesNotMatch(stderr, /Uncaught|^\s+at /m, `interrupt after ${afterMs} ms`);
+      assert.ok(
+        out.code === 130 || out.code === 0,
+        `exit ${out.code} after ${afterMs} ms: ${stderr}`,
+      );
+      if (out.code === 130) assert.match(stderr, /^Interrupted; partial downloads are kept/m);
+    }
+  }, { latencyMs: 150 }));
