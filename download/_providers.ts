@@ -4,6 +4,8 @@ import type { Provider } from "../resolver/types.ts";
 import type { Inputs } from "./_inputs.ts";
 import type { PlannedFile } from "../lock/types.ts";
 import { DownloadError } from "./types.ts";
+import type { Requirement } from "../pep/requirement.ts";
+import { redactUrl } from "../fetcher/redact.ts";
 
 /**
  * A provider that answers each project's versions once per run (so pages asked for early are
@@ -60,12 +62,20 @@ export function requirePins(inputs: Inputs): void {
 
 /**
  * Hash-checking mode as pip does it: a project's candidates are only the files whose sha256 was
- * given, so `--hash` of an sdist selects the sdist even where a wheel exists.
+ * given, so `--hash` of an sdist selects the sdist even where a wheel exists. When the pinned
+ * version is there but none of its files has a given hash, that is a mismatch, said with the
+ * files' URLs and both hashes (as pip does), not "not found".
+ *
+ * @param pins The requirements, to tell the pinned version (hash-checking mode pins them all).
+ * @throws {DownloadError} ("hash-mismatch") from `versions` for a pinned version whose files
+ * all have other hashes.
  */
 export function hashFiltered(
   inner: Provider,
   hashes: ReadonlyMap<string, ReadonlySet<string>>,
+  pins: readonly Requirement[] = [],
 ): Provider {
+  const pinOf = new Map(pins.map((r) => [r.normalizedName, r]));
   return {
     ...(inner.prefetch !== undefined ? { prefetch: inner.prefetch } : {}),
     async versions(name, options) {
@@ -79,6 +89,29 @@ export function hashFiltered(
           return sha !== undefined && allowed.has(`sha256:${sha.toLowerCase()}`);
         }),
       })).filter((c) => c.files.length > 0);
+      const pin = pinOf.get(name);
+      if (candidates.length === 0 && pin !== undefined && pin.url === undefined) {
+        const pinned = outcome.candidates.filter((c) =>
+          pin.specifier.contains(c.version, { prereleases: true })
+        );
+        const files = pinned.flatMap((c) => c.files);
+        if (files.length > 0) {
+          const lines = files.slice(0, 10).map((f) =>
+            `${redactUrl(f.url)}\n      got      ${
+              f.hashes["sha256"] === undefined
+                ? "no sha256 (the index gives none)"
+                : `sha256:${f.hashes["sha256"].toLowerCase()}`
+            }`
+          );
+          if (files.length > 10) lines.push(`… and ${files.length - 10} more files`);
+          throw new DownloadError(
+            "hash-mismatch",
+            `${pin}: no file matches the hashes given (expected ${[...allowed].join(" or ")}):\n  ${
+              lines.join("\n  ")
+            }`,
+          );
+        }
+      }
       return { kind: "found", candidates };
     },
     metadata: (name, candidate, options) => inner.metadata(name, candidate, options),

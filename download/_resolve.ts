@@ -56,7 +56,7 @@ export async function planFromRequirements(s: Session, speculate: boolean): Prom
   }
   const indexed = new IndexProvider(client);
   const provider = offlineAware(withDirectReferences(
-    s.hashesRequired ? hashFiltered(indexed, inputs.hashes) : indexed,
+    s.hashesRequired ? hashFiltered(indexed, inputs.hashes, inputs.requirements) : indexed,
     inputs.requirements,
     inputs.hashes,
   ));

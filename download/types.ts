@@ -216,6 +216,8 @@ export type DownloadErrorCode =
   | "unusable-destination"
   /** pip's hash-checking mode refused a requirement or file. */
   | "hash-check"
+  /** The pinned version's files all have hashes other than the ones given. */
+  | "hash-mismatch"
   /** An offline run lacks pages, metadata or files in the cache. */
   | "offline-miss"
   /** Some transfers failed. */

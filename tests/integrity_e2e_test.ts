@@ -145,3 +145,19 @@ async function listTree(dir: string, prefix = ""): Promise<Record<string, string
   }
   return out;
 }
+
+Deno.test("a --hash that the pinned file does not have is a mismatch naming the URL and both hashes, not 'not found'", () =>
+  withServer(async (server, dir) => {
+    const wrong = "0".repeat(64);
+    await Deno.writeTextFile(
+      join(dir, "reqs.txt"),
+      `example-idna==3.7 --hash=sha256:${wrong}\n`,
+    );
+    const r = await download(server, dir, ["-d", "wh", ...TARGET, "-r", "reqs.txt"]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /^error: .*example-idna==3\.7: no file matches the hashes given/);
+    assert.match(r.stderr, new RegExp(`expected sha256:${wrong}`));
+    assert.match(r.stderr, /files\/example_idna-3\.7-py3-none-any\.whl/);
+    assert.match(r.stderr, /got {6}sha256:[0-9a-f]{64}/);
+    assert.doesNotMatch(r.stderr, /not found/);
+  }));
