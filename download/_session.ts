@@ -16,6 +16,9 @@ import type { PlannedFile } from "../lock/types.ts";
 import type { DownloadEvent, DownloadOptions } from "./types.ts";
 import type { Inputs } from "./_inputs.ts";
 
+/** Index bodies (pages, metadata, ranges) held whole for the retries; larger ones stream. */
+const INDEX_BODY_BUFFER = 64 * 1024 * 1024;
+
 /** A download started while the resolver works, joined by delivery. */
 export interface EarlyDownload {
   promise: Promise<ObtainResult | undefined>;
@@ -141,6 +144,8 @@ export function indexClientOf(s: Session, sources: Sources): SimpleIndexClient {
     fetch: retryingFetch(s.fetch, {
       maxAttempts: s.retries + 1,
       timeoutMs: s.timeoutMs,
+      // Bodies are read inside the retries, so one that stalls mid-way is retried, not waited on.
+      bufferBodyBytes: INDEX_BODY_BUFFER,
       now: s.now,
       onRetry: (r) =>
         s.emit({

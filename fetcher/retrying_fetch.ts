@@ -26,8 +26,87 @@ export interface RetryingFetchOptions {
    * (retried). The body is not limited by it. Default: no limit.
    */
   timeoutMs?: number;
+  /**
+   * Read each answer's body inside the retry loop, up to this many bytes, with `timeoutMs` as the
+   * longest silence between two chunks: a body that stalls or breaks mid-way is retried like a
+   * failed request instead of hanging its reader. A body larger than this is handed on as a stream
+   * (the caller's own size cap then applies). Default 0: bodies are the caller's to read.
+   */
+  bufferBodyBytes?: number;
   /** Told about every retry (for -v output). */
   onRetry?: (info: { url: string; attempt: number; delayMs: number; reason: string }) => void;
+}
+
+/** Statuses whose responses cannot carry a body. */
+const NULL_BODY = new Set([101, 204, 205, 304]);
+
+/**
+ * Reads up to `max` bytes of a body, failing when no chunk arrives for `idleMs`. Returns the
+ * whole body, or (past `max`) a stream of what was read followed by the rest.
+ */
+async function bufferBody(
+  response: Response,
+  max: number,
+  idleMs: number | undefined,
+  controller: AbortController,
+): Promise<Response> {
+  const body = response.body;
+  if (body === null || NULL_BODY.has(response.status)) return response;
+  const reader = body.getReader();
+  // Each read waits at most `idleMs` for data; then the request is aborted and the read fails
+  // (a cancelled read would look like the end of a whole body).
+  const read = async (): Promise<ReadableStreamReadResult<Uint8Array>> => {
+    if (idleMs === undefined) return await reader.read();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stalled = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const e = new Error(`the body stalled: no data for ${idleMs} ms`);
+        // Rejected first, so the race sees the stall before the cancelled read ends.
+        reject(e);
+        controller.abort(e);
+        reader.cancel(e).catch(() => {});
+      }, idleMs);
+    });
+    try {
+      return await Promise.race([reader.read(), stalled]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const step = await read();
+    if (step.done) break;
+    chunks.push(step.value);
+    total += step.value.length;
+    if (total > max) {
+      // Too large to hold: the caller reads on (and applies its own cap).
+      const rest = new ReadableStream<Uint8Array>({
+        start(c) {
+          for (const chunk of chunks) c.enqueue(chunk);
+        },
+        async pull(c) {
+          const next = await read();
+          if (next.done) c.close();
+          else c.enqueue(next.value);
+        },
+        cancel: (reason) => reader.cancel(reason),
+      });
+      return new Response(rest, response);
+    }
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return new Response(out, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  });
 }
 
 function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -96,7 +175,9 @@ export function retryingFetch(
         const response = await inner(input, { ...init, signal: controller.signal });
         clearTimeout(timer);
         if (hasBody || attempt >= maxAttempts || !isRetryableStatus(response.status)) {
-          return response;
+          const buffer = options.bufferBodyBytes ?? 0;
+          if (hasBody || buffer <= 0) return response;
+          return await bufferBody(response, buffer, options.timeoutMs, controller);
         }
         reason = `server returned ${response.status}`;
         retryAfter = parseRetryAfter(response.headers.get("retry-after"), now());
@@ -105,7 +186,12 @@ export function retryingFetch(
       } catch (error) {
         clearTimeout(timer);
         signal?.removeEventListener("abort", onAbort);
-        if (signal?.aborted || hasBody || attempt >= maxAttempts) throw error;
+        // Our own timeouts abort with an Error that says what happened; report that one.
+        const own = !signal?.aborted && controller.signal.aborted &&
+            controller.signal.reason instanceof Error
+          ? controller.signal.reason
+          : undefined;
+        if (signal?.aborted || hasBody || attempt >= maxAttempts) throw own ?? error;
         reason = controller.signal.aborted && controller.signal.reason instanceof Error
           ? controller.signal.reason.message
           : error instanceof Error

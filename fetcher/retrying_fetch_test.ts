@@ -113,3 +113,54 @@ Deno.test("retryingFetch() retries a server that does not answer within the time
   assert.equal(calls, 2);
   assert.match(reasons[0]!, /no answer within 20 ms/);
 });
+
+/** A response that sends `head` and then nothing, ever (until cancelled). */
+function stalling(head: string): Response {
+  return new Response(
+    new ReadableStream<Uint8Array>({
+      start(c) {
+        c.enqueue(new TextEncoder().encode(head));
+      },
+    }),
+    { status: 200 },
+  );
+}
+
+Deno.test("retryingFetch() retries a body that stalls mid-way, when it reads bodies itself", async () => {
+  let calls = 0;
+  const inner: typeof fetch = () =>
+    Promise.resolve(++calls === 1 ? stalling("<html>half") : new Response("<html>whole</html>"));
+  const retries: string[] = [];
+  const f = retryingFetch(inner, {
+    timeoutMs: 50,
+    bufferBodyBytes: 1024,
+    sleep: () => Promise.resolve(),
+    onRetry: (r) => retries.push(r.reason),
+  });
+  const res = await f("https://example.org/simple/a/");
+  assert.equal(await res.text(), "<html>whole</html>");
+  assert.equal(calls, 2);
+  assert.match(retries[0]!, /stalled: no data for 50 ms/);
+});
+
+Deno.test("retryingFetch() gives up on a body that keeps stalling with an error that says so", async () => {
+  const f = retryingFetch(() => Promise.resolve(stalling("x")), {
+    maxAttempts: 2,
+    timeoutMs: 30,
+    bufferBodyBytes: 1024,
+    sleep: () => Promise.resolve(),
+  });
+  await assert.rejects(() => f("https://example.org/simple/a/"), /stalled: no data for 30 ms/);
+});
+
+Deno.test("retryingFetch() streams a body past its buffer and still times out a stall there", async () => {
+  const big = "y".repeat(100);
+  const f = retryingFetch(() => Promise.resolve(stalling(big)), {
+    maxAttempts: 1,
+    timeoutMs: 30,
+    bufferBodyBytes: 10,
+    sleep: () => Promise.resolve(),
+  });
+  const res = await f("https://example.org/a.whl");
+  await assert.rejects(() => res.arrayBuffer());
+});

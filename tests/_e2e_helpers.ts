@@ -52,11 +52,15 @@ const ROOT = new URL("..", import.meta.url).pathname;
 export const EXAMPLES: string = join(ROOT, "examples", "index");
 const decoder = new TextDecoder();
 
-/** Runs the CLI (`deno run cli/main.ts ARGS`) as a subprocess in `cwd`. */
+/**
+ * Runs the CLI (`deno run cli/main.ts ARGS`) as a subprocess in `cwd`; with `killAfterMs`, a run
+ * that takes longer is killed (its exit code is then that of a killed process).
+ */
 export async function wheelhouse(
   args: string[],
   cwd: string,
   env: Record<string, string> = {},
+  killAfterMs?: number,
 ): Promise<import("./_python.ts").PythonRun> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "--quiet", join(ROOT, "cli", "main.ts"), ...args],
@@ -64,6 +68,7 @@ export async function wheelhouse(
     env: { NO_COLOR: "1", ...env },
     stdout: "piped",
     stderr: "piped",
+    ...(killAfterMs !== undefined ? { signal: AbortSignal.timeout(killAfterMs) } : {}),
   }).output();
   return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
 }

@@ -4,7 +4,7 @@
 // did not write. The CLI runs as a subprocess against the example index; pip is the consumer.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { download, pipInstallOfflineArgs, withServer } from "./_e2e_helpers.ts";
+import { download, pipInstallOfflineArgs, wheelhouse, withServer } from "./_e2e_helpers.ts";
 import { havePip, runPython } from "./_python.ts";
 import { sha256Hex } from "./wheel_factory.ts";
 
@@ -160,4 +160,80 @@ Deno.test("a --hash that the pinned file does not have is a mismatch naming the 
     assert.match(r.stderr, /files\/example_idna-3\.7-py3-none-any\.whl/);
     assert.match(r.stderr, /got {6}sha256:[0-9a-f]{64}/);
     assert.doesNotMatch(r.stderr, /not found/);
+  }));
+
+/**
+ * A proxy in front of `upstream` whose first answer for each index page and `.metadata` file
+ * sends half the body and then stalls forever (until the client gives up).
+ */
+function stallingProxy(
+  upstream: string,
+): { url: string; stalled: () => number; close: () => Promise<void> } {
+  const seen = new Set<string>();
+  let stalled = 0;
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
+    const url = new URL(req.url);
+    const answer = await fetch(new URL(url.pathname + url.search, upstream), {
+      headers: req.headers,
+    });
+    const stall = (url.pathname.startsWith("/simple/") || url.pathname.endsWith(".metadata")) &&
+      answer.status === 200 && !seen.has(url.pathname);
+    if (!stall) return answer;
+    seen.add(url.pathname);
+    stalled++;
+    const body = new Uint8Array(await answer.arrayBuffer());
+    const headers = new Headers(answer.headers);
+    headers.delete("content-length");
+    headers.delete("content-encoding");
+    return new Response(
+      new ReadableStream<Uint8Array>({
+        start(c) {
+          c.enqueue(body.subarray(0, Math.floor(body.length / 2)));
+        },
+      }),
+      { status: 200, headers },
+    );
+  });
+  const { port } = server.addr as Deno.NetAddr;
+  return {
+    url: `http://127.0.0.1:${port}/simple/`,
+    stalled: () => stalled,
+    close: async () => {
+      await server.shutdown();
+    },
+  };
+}
+
+Deno.test("index pages and metadata whose bodies stall mid-way are retried within --timeout, never waited on forever", () =>
+  withServer(async (server, dir) => {
+    const proxy = stallingProxy(new URL("/", server.indexUrl).href);
+    try {
+      const started = Date.now();
+      const r = await wheelhouse(
+        [
+          "download",
+          "--index-url",
+          proxy.url,
+          "--cache-dir",
+          join(dir, "cache"),
+          "--progress",
+          "off",
+          "--timeout",
+          "1",
+          "-d",
+          "wh",
+          ...TARGET,
+          "example-app[fast]",
+        ],
+        dir,
+        {},
+        60_000,
+      );
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(proxy.stalled() >= 3, `stalled ${proxy.stalled()} answers`);
+      assert.ok(Date.now() - started < 30_000, "bounded by the timeout and the retries");
+      await assertFolderIntact(join(dir, "wh"));
+    } finally {
+      await proxy.close();
+    }
   }));
