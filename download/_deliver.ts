@@ -136,8 +136,13 @@ export async function deliver(
           headers: planned.headersFor(url),
         }, s.signal !== undefined ? { signal: s.signal } : {});
       try {
-        let got = await s.early.get(f.url)?.promise;
+        const early = s.early.get(f.url);
+        let got = await early?.promise;
         s.signal?.throwIfAborted();
+        // `--retries N` means N per request in all: a failed early download is not tried again.
+        if (got === undefined && early?.error !== undefined && !early.controller.signal.aborted) {
+          throw early.error;
+        }
         try {
           got ??= await obtain(f.url);
         } catch (e) {

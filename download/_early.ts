@@ -2,7 +2,7 @@
 // overlap resolution; versions the resolver backtracks from are cancelled.
 import type { SimpleIndexClient } from "../index/simple_index_client.ts";
 import type { ResolveEvent } from "../resolver/types.ts";
-import type { Session } from "./_session.ts";
+import type { EarlyDownload, Session } from "./_session.ts";
 
 /** Starts the download of a file the resolver has just decided on, once per URL. */
 export function startEarly(s: Session, e: ResolveEvent, client: SimpleIndexClient): void {
@@ -24,9 +24,13 @@ export function startEarly(s: Session, e: ResolveEvent, client: SimpleIndexClien
     project: e.name,
     headers: client.authHeaders(file.url),
   }, { signal })
-    // Delivery fetches again and reports the error if it still matters.
-    .catch(() => undefined);
-  s.early.set(file.url, { promise, controller });
+    // Delivery reports the error if the file is still wanted: its retries are spent already.
+    .catch((e: unknown) => {
+      early.error = e;
+      return undefined;
+    });
+  const early: EarlyDownload = { promise, controller };
+  s.early.set(file.url, early);
 }
 
 /** Cancels the early downloads of files the call no longer wants (versions it backtracked from). */

@@ -26,8 +26,9 @@ export function offlineAware(inner: Provider): Provider & { misses: Set<string> 
           }
           return outcome;
         });
-        // A failure (network) is not remembered: the resolver's own call tries again.
-        answer.catch(() => versions.delete(name));
+        // A failure is remembered too: its retries are spent, and `--retries N` means N per
+        // request in all (a second call would retry again).
+        answer.catch(() => {});
         versions.set(name, answer);
       }
       return answer;

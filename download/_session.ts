@@ -21,8 +21,11 @@ const INDEX_BODY_BUFFER = 64 * 1024 * 1024;
 
 /** A download started while the resolver works, joined by delivery. */
 export interface EarlyDownload {
+  /** The result; undefined when it failed or was cancelled. */
   promise: Promise<ObtainResult | undefined>;
   controller: AbortController;
+  /** Why it failed (after all its retries), once it has. */
+  error?: unknown;
 }
 
 /** One call's state, shared by requirement and lock-file planning and by delivery. */

@@ -237,3 +237,37 @@ Deno.test("index pages and metadata whose bodies stall mid-way are retried withi
       await proxy.close();
     }
   }));
+
+Deno.test("--retries N means N retries per request in all, for a file and for an index page", () =>
+  withServer(
+    async (server, dir) => {
+      const asked = (path: string) =>
+        server.requests.filter((q) => q.method === "GET" && q.path === path).length;
+      const file = await download(server, dir, [
+        "-d",
+        "a",
+        "--retries",
+        "2",
+        ...TARGET,
+        "example-idna",
+      ]);
+      assert.equal(file.code, 1, file.stderr);
+      assert.equal(asked("/files/example_idna-3.7-py3-none-any.whl"), 3, "1 try + 2 retries");
+      const page = await download(server, dir, [
+        "-d",
+        "b",
+        "--retries",
+        "2",
+        ...TARGET,
+        "example-certs",
+      ]);
+      assert.equal(page.code, 1, page.stderr);
+      assert.equal(asked("/simple/example-certs/"), 3, "1 try + 2 retries");
+    },
+    {
+      failures: {
+        "/files/example_idna-3.7-py3-none-any.whl": 503,
+        "/simple/example-certs/": 503,
+      },
+    },
+  ));
