@@ -182,13 +182,16 @@ export class LocalDirStore implements CacheStore {
    * ```
    */
   httpStorage<M = unknown>(): HttpCacheStorage<M> {
+    // Keys hold URLs, and a direct reference's URL may carry a password: no credential is ever
+    // written to the cache, not even hashed into a file name. One URL with two passwords is one
+    // page, so nothing is lost.
     return {
       get: async (key) => {
-        const hit = await this.#httpGet(key);
+        const hit = await this.#httpGet(redactUrl(key));
         return hit && { body: hit.body, meta: hit.meta as M };
       },
-      put: (key, body, meta) => this.#httpPut(key, { body, meta }),
-      delete: (key) => this.#httpDelete(key),
+      put: (key, body, meta) => this.#httpPut(redactUrl(key), { body, meta }),
+      delete: (key) => this.#httpDelete(redactUrl(key)),
     };
   }
 

@@ -3,6 +3,7 @@
 // and CPU from the runtime, the C library and its version from `getconf`/`ldd`, the Python version
 // from `python3` when there is one. Everything that runs a command is injected so tests can fake it.
 import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
 import * as fsp from "node:fs/promises";
 import process from "node:process";
 import { PRESETS, type Target, targetFromPreset } from "../pep/tags.ts";
@@ -195,7 +196,10 @@ export interface HostCacheOptions {
  * run that has nothing to download.
  */
 export async function detectHostCached(options: HostCacheOptions): Promise<HostFacts> {
-  const fingerprint = await hostFingerprint(options.env, options.cwd);
+  // A digest: the cache must not keep the user's whole PATH and environment in clear.
+  const fingerprint = createHash("sha256")
+    .update(await hostFingerprint(options.env, options.cwd))
+    .digest("hex");
   const maxAge = options.maxAgeMs ?? 24 * 60 * 60 * 1000;
   try {
     const cached = JSON.parse(await fsp.readFile(options.file, "utf8")) as {

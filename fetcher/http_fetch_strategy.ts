@@ -85,6 +85,25 @@ class TimeoutSignal extends Error {
   }
 }
 
+/**
+ * A URL without its user-info, and the Basic authorization that user-info stands for: a URL that
+ * still carried it would be refused by Node's fetch and sent twice by Deno's.
+ */
+function splitUserinfo(raw: string): { url: string; authorization?: string } {
+  if (!/^https?:\/\/[^/?#]*@/i.test(raw)) return { url: raw };
+  try {
+    const u = new URL(raw);
+    const user = decodeURIComponent(u.username);
+    const password = decodeURIComponent(u.password);
+    u.username = "";
+    u.password = "";
+    const token = btoa(String.fromCharCode(...new TextEncoder().encode(`${user}:${password}`)));
+    return { url: u.href, authorization: `Basic ${token}` };
+  } catch {
+    return { url: raw };
+  }
+}
+
 /** A partial file's lock older than this belongs to a process that died. */
 const LOCK_STALE_MS = 10 * 60 * 1000;
 
@@ -617,7 +636,11 @@ export class HttpFetchStrategy implements FetchStrategy {
       arm("connect", this.#connectTimeoutMs);
       let response: Response;
       try {
-        response = await this.#fetch(request.url, {
+        const { url, authorization } = splitUserinfo(request.url);
+        if (authorization !== undefined && !headers.has("authorization")) {
+          headers.set("authorization", authorization);
+        }
+        response = await this.#fetch(url, {
           headers,
           signal: controller.signal,
           redirect: "follow",

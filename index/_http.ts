@@ -6,7 +6,7 @@
  */
 
 import { IndexError } from "./index_error.ts";
-import { credentialEnvNames, redactText, redactUrl } from "./auth.ts";
+import { credentialEnvNames, redactText, redactUrl, splitCredentials } from "./auth.ts";
 
 /** What a request needs from its caller. */
 export interface HttpContext {
@@ -45,7 +45,9 @@ export async function httpGet(
     try {
       const req: RequestInit = { method: init.method ?? "GET", headers, redirect: "manual" };
       if (init.signal) req.signal = init.signal;
-      response = await ctx.fetch(current, req);
+      // Credentials in the URL went into the headers above; a URL that still carried them would
+      // be refused by Node's fetch and sent twice by Deno's (and then rejected by the server).
+      response = await ctx.fetch(withoutUserinfo(current), req);
     } catch (cause) {
       if (init.signal?.aborted) throw cause;
       throw new IndexError(
@@ -66,6 +68,16 @@ export async function httpGet(
     "too-many-redirects",
     `Cannot fetch ${redactUrl(url)}: more than ${ctx.maxRedirects} redirects`,
   );
+}
+
+/** The URL without its user-info (unchanged when it has none or does not parse). */
+function withoutUserinfo(url: string): string {
+  if (!/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(url)) return url;
+  try {
+    return splitCredentials(url).url;
+  } catch {
+    return url;
+  }
 }
 
 /**

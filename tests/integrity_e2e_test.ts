@@ -271,3 +271,50 @@ Deno.test("--retries N means N retries per request in all, for a file and for an
       },
     },
   ));
+
+/** Every file below `dir` whose bytes contain `needle`. */
+async function filesContaining(dir: string, needle: string): Promise<string[]> {
+  const out: string[] = [];
+  const bytes = new TextEncoder().encode(needle);
+  for await (const e of Deno.readDir(dir)) {
+    const path = join(dir, e.name);
+    if (e.isDirectory) out.push(...await filesContaining(path, needle));
+    else if (e.isFile) {
+      const data = await Deno.readFile(path);
+      outer: for (let i = 0; i + bytes.length <= data.length; i++) {
+        for (let j = 0; j < bytes.length; j++) if (data[i + j] !== bytes[j]) continue outer;
+        out.push(path);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+Deno.test("a password in a direct URL reaches no file of the cache, the folder or the report; host facts keep no PATH", () =>
+  withServer(
+    async (server, dir) => {
+      const secret = "s3cr3t-pw-123";
+      const host = new URL(server.indexUrl).host;
+      const r = await wheelhouse([
+        "download",
+        "--cache-dir",
+        join(dir, "cache"),
+        "--progress",
+        "off",
+        "-d",
+        "wh",
+        "--no-index",
+        "--report",
+        "report.json",
+        // No --python-version: the host is examined, and its facts cached.
+        "example-idna @ http://me:" + secret + `@${host}/files/example_idna-3.7-py3-none-any.whl`,
+      ], dir);
+      assert.equal(r.code, 0, r.stderr);
+      assert.doesNotMatch(r.stderr + r.stdout, new RegExp(secret));
+      assert.deepEqual(await filesContaining(dir, secret), []);
+      const path = Deno.env.get("PATH") ?? "";
+      if (path.length > 8) assert.deepEqual(await filesContaining(join(dir, "cache"), path), []);
+    },
+    { basicAuth: { username: "me", password: "s3cr3t-pw-123" } },
+  ));
