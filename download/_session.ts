@@ -6,7 +6,7 @@ import { join, resolve } from "node:path";
 import process from "node:process";
 import { LocalDirStore, type ObtainResult } from "../cache/local_dir_store.ts";
 import type { PresentFile } from "../cache/wheelhouse_store.ts";
-import type { CachedResponseMeta, IndexSpec } from "../index/types.ts";
+import type { CachedResponseMeta, HttpCacheStorage, IndexSpec } from "../index/types.ts";
 import { DEFAULT_INDEX_URL, SimpleIndexClient } from "../index/simple_index_client.ts";
 import { HttpFetchStrategy } from "../fetcher/http_fetch_strategy.ts";
 import { redactUrl } from "../fetcher/redact.ts";
@@ -52,6 +52,38 @@ export interface Session {
   hashesRequired: boolean;
   /** Run at the end of the call, last first. */
   cleanup: (() => Promise<void>)[];
+  /** The cache's index pages, written best effort. */
+  pages: HttpCacheStorage;
+}
+
+/**
+ * Index pages and metadata kept in the cache, written best effort: they only save requests, so a
+ * cache that cannot be written (read-only, full, another user's) costs one warning, not the run.
+ *
+ * @param inner The cache's page storage.
+ * @param warn Told once, on the first failed write.
+ */
+export function bestEffortPages(
+  inner: HttpCacheStorage,
+  warn: (message: string) => void,
+): HttpCacheStorage {
+  let warned = false;
+  return {
+    get: (key) => inner.get(key),
+    put: async (key, body, meta) => {
+      try {
+        await inner.put(key, body, meta);
+      } catch (e) {
+        if (warned) return;
+        warned = true;
+        warn(
+          `cannot write index pages to the cache (${
+            e instanceof Error ? e.message : String(e)
+          }); going on without keeping them`,
+        );
+      }
+    },
+  };
 }
 
 /** The index sources of a client. */
@@ -103,6 +135,10 @@ export async function openSession(options: DownloadOptions): Promise<Session> {
     present: new Map(),
     hashesRequired: false,
     cleanup,
+    pages: bestEffortPages(
+      store.httpStorage<CachedResponseMeta>(),
+      (message) => reporter?.event?.({ kind: "warning", message }),
+    ),
   };
 }
 
@@ -157,7 +193,7 @@ export function indexClientOf(s: Session, sources: Sources): SimpleIndexClient {
         }),
     }),
     now: s.now,
-    cache: s.store.httpStorage<CachedResponseMeta>(),
+    cache: s.pages,
     // A file read whole for its metadata (no PEP 658, no Range) goes into the cache, so it is
     // not downloaded a second time.
     onWholeFile: async (file, bytes) => {
