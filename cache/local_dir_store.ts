@@ -20,6 +20,13 @@ import { join } from "node:path";
 import type { FetchStrategy, FileStat, FileSystem } from "../fetcher/types.ts";
 import { nodeFs } from "../fetcher/node_fs.ts";
 import { redactUrl } from "../fetcher/redact.ts";
+import {
+  type OwnerAlive,
+  parseOwner,
+  privatePartialPid,
+  processAlive,
+  thisOwner,
+} from "../fetcher/partial_owner.ts";
 import { parseDistFilename } from "../pep/filename.ts";
 import { isValidName, normalizeName } from "../pep/name.ts";
 import {
@@ -63,6 +70,8 @@ export interface LocalDirStoreOptions {
   stalePartialMs?: number;
   /** Renames tried before a publish fails. Default 8. */
   renameAttempts?: number;
+  /** Tells whether the owner of a partial download still runs (for `prune`). Defaults to the OS. */
+  ownerAlive?: OwnerAlive;
 }
 
 /** A file to bring into the cache with {@linkcode LocalDirStore.obtain}. */
@@ -148,6 +157,7 @@ export class LocalDirStore implements CacheStore {
   #stalePartialMs: number;
   #renameAttempts: number;
   #obtaining = new Map<string, Promise<ObtainResult>>();
+  #ownerAlive: OwnerAlive;
 
   /**
    * Opens a store rooted at `root`; nothing touches the disk until the first call.
@@ -164,6 +174,7 @@ export class LocalDirStore implements CacheStore {
     this.#staleTempMs = options.staleTempMs ?? 60 * 60 * 1000;
     this.#stalePartialMs = options.stalePartialMs ?? 7 * 24 * 60 * 60 * 1000;
     this.#renameAttempts = options.renameAttempts ?? 8;
+    this.#ownerAlive = options.ownerAlive ?? processAlive;
   }
 
   /**
@@ -552,12 +563,49 @@ export class LocalDirStore implements CacheStore {
         }
       }
     }
-    for (const name of await this.#readdir(this.partialDir)) {
-      const path = join(this.partialDir, name);
-      const st = await this.#fs.stat(path).catch(() => undefined);
-      if (st?.isFile && now - st.mtimeMs > this.#stalePartialMs) await remove(path, st.size);
-    }
+    await this.#prunePartials(now, remove);
     return report;
+  }
+
+  /**
+   * Removes the partial downloads nobody is writing: locks and partial files of processes that no
+   * longer run (kill -9), private partials of dead processes, and anything past the stale age.
+   * A partial whose lock's owner runs (or, on another host, whose lock is young) is kept.
+   */
+  async #prunePartials(
+    now: number,
+    remove: (path: string, size: number) => Promise<void>,
+  ): Promise<void> {
+    const dir = this.partialDir;
+    const names = await this.#readdir(dir);
+    const held = new Set<string>();
+    for (const name of names) {
+      if (!name.endsWith(".part.lock")) continue;
+      const path = join(dir, name);
+      const text = await this.#fs.readFile(path).then((b) => new TextDecoder().decode(b), () => "");
+      const owner = parseOwner(text);
+      const alive = owner === undefined ? undefined : this.#ownerAlive(owner);
+      const st = await this.#fs.stat(path).catch(() => undefined);
+      if (st === undefined) continue;
+      if (alive === true || (alive === undefined && now - st.mtimeMs <= this.#staleTempMs)) {
+        held.add(name.slice(0, -".lock".length));
+      } else await remove(path, st.size);
+    }
+    const here = thisOwner().host;
+    for (const name of names) {
+      if (name.endsWith(".part.lock")) continue;
+      const path = join(dir, name);
+      const st = await this.#fs.stat(path).catch(() => undefined);
+      if (!st?.isFile) continue;
+      const base = name.endsWith(".json") ? name.slice(0, -".json".length) : name;
+      const pid = privatePartialPid(base);
+      const abandoned = base.endsWith(".part")
+        ? !held.has(base)
+        : pid !== undefined
+        ? this.#ownerAlive({ pid, host: here }) === false
+        : false;
+      if (abandoned || now - st.mtimeMs > this.#stalePartialMs) await remove(path, st.size);
+    }
   }
 
   /**

@@ -222,10 +222,16 @@ Deno.test("LocalDirStore.clean(project) matches only a page's project segment an
   assert.deepEqual(await present(), ["legacyToolsSdist", "otherSdist"]);
 });
 
-Deno.test("LocalDirStore.prune() removes stale temps, orphan side-cars and old partials, not fresh ones", async () => {
+Deno.test("LocalDirStore.prune() removes stale temps, orphan side-cars and partials nobody writes", async () => {
   let now = 1_000_000;
+  let ownerRuns = true;
   const fs = new MemoryFs({ now: () => now });
-  const s = store(fs, { now: () => now, staleTempMs: 100, stalePartialMs: 1000 });
+  const s = store(fs, {
+    now: () => now,
+    staleTempMs: 100,
+    stalePartialMs: 1000,
+    ownerAlive: () => ownerRuns,
+  });
   const kept = await s.put({ bytes: enc.encode("kept") });
   await fs.mkdir("/cache/archives-v1/ab", { recursive: true });
   for (
@@ -239,13 +245,18 @@ Deno.test("LocalDirStore.prune() removes stale temps, orphan side-cars and old p
     await f.close();
   }
   await fs.mkdir("/cache/partial", { recursive: true });
-  await (await fs.open("/cache/partial/old.part", "w")).close();
+  // A partial download whose lock names its (running) owner.
+  await (await fs.open("/cache/partial/live.part", "w")).close();
+  const lock = await fs.open("/cache/partial/live.part.lock", "w");
+  await lock.write(enc.encode(JSON.stringify({ pid: 4242, host: "h" })));
+  await lock.close();
   now += 50;
   assert.equal((await s.prune()).removedFiles, 0, "young files belong to live writers");
   now += 100;
-  assert.equal((await s.prune()).removedFiles, 2);
-  now += 1000;
-  assert.equal((await s.prune()).removedFiles, 1);
+  assert.equal((await s.prune()).removedFiles, 2, "stale temp and orphan side-car");
+  assert.equal((await s.prune()).removedFiles, 0, "the owner still runs: its partial stays");
+  ownerRuns = false;
+  assert.equal((await s.prune()).removedFiles, 2, "a dead owner's lock and partial go");
   assert.equal((await s.get(kept.sha256)).kind, "hit");
 });
 

@@ -6,6 +6,13 @@
  * @module
  */
 
+import {
+  type OwnerAlive,
+  parseOwner,
+  type PartialOwner,
+  processAlive,
+  thisOwner,
+} from "./partial_owner.ts";
 import { createHash, type Hash } from "node:crypto";
 import { posix, win32 } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -57,6 +64,10 @@ export interface HttpFetchStrategyOptions {
   partialDir?: string;
   /** `User-Agent` header. */
   userAgent?: string;
+  /** Tells whether the owner of a partial's lock still runs. Defaults to asking the OS. */
+  ownerAlive?: OwnerAlive;
+  /** This process as an owner of partial files. Defaults to its pid and host. */
+  owner?: PartialOwner;
 }
 
 /** What a partial file's side-car records, so a resumed request can send `If-Range`. */
@@ -104,7 +115,7 @@ function splitUserinfo(raw: string): { url: string; authorization?: string } {
   }
 }
 
-/** A partial file's lock older than this belongs to a process that died. */
+/** A lock whose owner cannot be asked (another host) and older than this is abandoned. */
 const LOCK_STALE_MS = 10 * 60 * 1000;
 
 function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -166,6 +177,8 @@ export class HttpFetchStrategy implements FetchStrategy {
   #now: () => number;
   #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   #random: () => number;
+  #ownerAlive: OwnerAlive;
+  #owner: PartialOwner;
   #reporter: Reporter;
   #limiter: Limiter;
   #once = new OnceMap<string, FetchResult>();
@@ -190,6 +203,8 @@ export class HttpFetchStrategy implements FetchStrategy {
     this.#now = options.now ?? Date.now;
     this.#sleep = options.sleep ?? defaultSleep;
     this.#random = options.random ?? Math.random;
+    this.#ownerAlive = options.ownerAlive ?? processAlive;
+    this.#owner = options.owner ?? thisOwner();
     this.#reporter = options.reporter ?? {};
     this.#limiter = new Limiter(options.concurrency ?? 16, options.perHostConcurrency ?? 8);
     this.#maxAttempts = options.maxAttempts ?? 5;
@@ -295,9 +310,7 @@ export class HttpFetchStrategy implements FetchStrategy {
       throw new FetchError("unsupported-url", "not a local file URL", { url: request.url, cause });
     }
     // Local copies are not resumed; a private name keeps concurrent processes apart.
-    const part = `${this.partialPath(request.url, request.destination)}.${
-      Math.floor(this.#random() * 2 ** 48).toString(36)
-    }`;
+    const part = this.#privatePartial(this.partialPath(request.url, request.destination));
     await this.#mkdirs(request, part);
     const hash = createHash("sha256");
     let size = 0;
@@ -418,6 +431,35 @@ export class HttpFetchStrategy implements FetchStrategy {
     });
   }
 
+  /** Creates a partial's lock, naming this process as its owner; EEXIST when it is held. */
+  async #takeLock(lock: string): Promise<void> {
+    const file = await this.#fs.open(lock, "wx");
+    try {
+      await file.write(new TextEncoder().encode(JSON.stringify(this.#owner)));
+    } finally {
+      await file.close();
+    }
+  }
+
+  /**
+   * Whether a held lock was left by a process that no longer runs: its owner is asked after, and
+   * a lock whose owner cannot be told (another host, an old empty lock) counts as abandoned only
+   * once it is old.
+   */
+  async #lockAbandoned(lock: string): Promise<boolean> {
+    const text = await this.#fs.readFile(lock).then((b) => new TextDecoder().decode(b), () => "");
+    const owner = parseOwner(text);
+    const alive = owner === undefined ? undefined : this.#ownerAlive(owner);
+    if (alive !== undefined) return !alive;
+    const st = await this.#fs.stat(lock).catch(() => undefined);
+    return st !== undefined && this.#now() - st.mtimeMs > LOCK_STALE_MS;
+  }
+
+  /** A partial file of this process alone, named after its pid so `prune` can tell its owner. */
+  #privatePartial(shared: string): string {
+    return `${shared}.p${this.#owner.pid}-${Math.floor(this.#random() * 2 ** 48).toString(36)}`;
+  }
+
   async #download(request: FetchRequest, signal: AbortSignal | undefined): Promise<FetchResult> {
     const shared = this.partialPath(request.url, request.destination);
     await this.#mkdirs(request, shared);
@@ -427,20 +469,16 @@ export class HttpFetchStrategy implements FetchStrategy {
     let part = shared;
     let locked = false;
     try {
-      await (await this.#fs.open(lock, "wx")).close();
+      await this.#takeLock(lock);
       locked = true;
     } catch (e) {
       if (errorCode(e) !== "EEXIST") throw this.#final(e, request.url, 0, undefined);
-      const st = await this.#fs.stat(lock).catch(() => undefined);
-      if (st !== undefined && this.#now() - st.mtimeMs > LOCK_STALE_MS) {
-        // Left by a process that died; take the partial file over.
+      if (await this.#lockAbandoned(lock)) {
+        // Its owner died (kill -9, a crash): take the lock over and resume its partial file.
         await this.#fs.rm(lock).catch(() => {});
-        locked = await this.#fs.open(lock, "wx").then((f) => f.close()).then(
-          () => true,
-          () => false,
-        );
+        locked = await this.#takeLock(lock).then(() => true, () => false);
       }
-      if (!locked) part = `${shared}.${Math.floor(this.#random() * 2 ** 48).toString(36)}`;
+      if (!locked) part = this.#privatePartial(shared);
     }
     try {
       return await this.#downloadTo(request, part, signal);

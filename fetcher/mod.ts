@@ -21,6 +21,14 @@ export {
   type MemoryFsOptions,
 } from "./memory_fs.ts";
 export { nodeFs } from "./node_fs.ts";
+export {
+  type OwnerAlive,
+  parseOwner,
+  type PartialOwner,
+  privatePartialPid,
+  processAlive,
+  thisOwner,
+} from "./partial_owner.ts";
 // The type of the `backoff` option of HttpFetchStrategy and retryingFetch.
 export { redactUrl } from "./redact.ts";
 export { retryingFetch, type RetryingFetchOptions } from "./retrying_fetch.ts";
