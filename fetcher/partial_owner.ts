@@ -48,7 +48,7 @@ export function thisOwner(): PartialOwner {
  * if (processAlive(thisOwner()) !== true) throw new Error("this process runs");
  * ```
  */
-export const processAlive: OwnerAlive = (owner) => {
+export function processAlive(owner: PartialOwner): boolean | undefined {
   if (owner.host !== hostname()) return undefined;
   try {
     process.kill(owner.pid, 0);
@@ -56,7 +56,7 @@ export const processAlive: OwnerAlive = (owner) => {
   } catch (e) {
     return typeof e === "object" && e !== null && "code" in e && e.code === "EPERM";
   }
-};
+}
 
 /**
  * Reads an owner from a lock file's text; undefined for anything else (an old, empty lock).
