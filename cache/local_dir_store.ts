@@ -720,6 +720,43 @@ export class LocalDirStore implements CacheStore {
     return promise;
   }
 
+  /**
+   * A download of this URL that finished and was verified by an earlier run but could not be
+   * published (a rename an antivirus kept refusing, a kill between the two steps) is published
+   * now, after hashing it again, instead of being fetched again (uv#1491).
+   */
+  async #publishFinished(
+    request: ObtainRequest,
+    sha256: string,
+  ): Promise<ObtainResult | undefined> {
+    const prefix = `${sha256Hex(request.url).slice(0, 32)}.`;
+    for (const name of await this.#readdir(this.partialDir)) {
+      if (!name.startsWith(prefix) || !name.endsWith(".done")) continue;
+      const path = join(this.partialDir, name);
+      let hashed;
+      try {
+        hashed = await hashStream(this.#fs.read(path));
+      } catch {
+        continue; // Gone already: another process published it.
+      }
+      if (hashed.sha256 !== sha256) {
+        await this.#fs.rm(path).catch(() => {});
+        continue;
+      }
+      const info: PutInfo = { sha256, url: request.url };
+      if (request.filename !== undefined) info.filename = request.filename;
+      if (request.project !== undefined) info.project = request.project;
+      try {
+        const entry = await this.put({ path, move: true, hashed }, info);
+        return { ...entry, path: this.#entryPath(entry.sha256), fetched: false };
+      } catch (e) {
+        // Still not publishable: the error says why, and the finished file stays for next time.
+        if (e instanceof CacheError && e.code === "rename-failed") throw e;
+      }
+    }
+    return undefined;
+  }
+
   async #obtain(
     strategy: FetchStrategy,
     request: ObtainRequest,
@@ -730,6 +767,8 @@ export class LocalDirStore implements CacheStore {
       const found = await this.get(request.sha256, { verify: "changed" });
       if (found.kind === "hit") return { ...found.info, path: found.path, fetched: false };
       repaired = found.reason === "corrupt";
+      const finished = await this.#publishFinished(request, request.sha256.toLowerCase());
+      if (finished !== undefined) return finished;
     }
     // A name of its own per call: two processes fetching one URL must never move each other's
     // file into the cache under their own hash (the partial file, by URL, is what resumes).
