@@ -16,6 +16,19 @@ import { checkHashes, hashFiltered, offlineAware, requirePins } from "./_provide
 import { indexClientOf, type Planned, type Session, targetsOf } from "./_session.ts";
 import { startEarly } from "./_early.ts";
 
+/** Runs `task` on every item, at most `limit` at a time. */
+async function eachBounded<T>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await task(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), items.length) }, worker));
+}
+
 /** pip's --only-binary/--no-binary lists: names, `:all:` and `:none:` (which clears). */
 function selector(values: readonly string[]): string[] {
   let out: string[] = [];
@@ -63,9 +76,15 @@ export async function planFromRequirements(s: Session, speculate: boolean): Prom
   const t0 = s.now();
   // The root projects' pages do not depend on the targets: ask for them while the targets are
   // worked out (starting Python to learn the host's version can take a second).
-  const early = inputs.requirements.map((r) => provider.versions(r.normalizedName).catch(() => {}));
+  // A few at a time: a requirements file of 400 lines must not open 400 sockets or cache files
+  // at once (EMFILE under macOS's default `ulimit -n 256`).
+  const early = eachBounded(
+    inputs.requirements,
+    s.concurrency,
+    (r) => provider.versions(r.normalizedName).then(() => {}, () => {}),
+  );
   const targets = await targetsOf(s);
-  await Promise.all(early);
+  await early;
   if (inputs.projectRequiresPython !== undefined) {
     const rp = SpecifierSet.parse(inputs.projectRequiresPython);
     const outside = targets.filter((t) =>

@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { download, pipInstallOfflineArgs, wheelhouse, withServer } from "./_e2e_helpers.ts";
 import { havePip, runPython } from "./_python.ts";
-import { sha256Hex } from "./wheel_factory.ts";
+import { buildWheel, sha256Hex } from "./wheel_factory.ts";
+import { startIndexServer } from "./index_server.ts";
 
 const HAVE_PIP = await havePip("pip install of a repaired wheelhouse");
 // The host's Python (3.11 here) so that pip can install the result.
@@ -354,3 +355,51 @@ Deno.test("a read-only cache that holds everything serves an online run, with on
       await unmount();
     }
   }));
+
+Deno.test("a 400-project run passes under ulimit -n 256 (macOS's default), cold and warm", async () => {
+  const projects = [];
+  for (let i = 0; i < 400; i++) projects.push(await buildWheel({ name: `p${i}`, version: "1.0" }));
+  const server = await startIndexServer({ projects, latencyMs: 5 });
+  const dir = await Deno.makeTempDir({ prefix: "wheelhouse-fds-" });
+  try {
+    await Deno.writeTextFile(
+      join(dir, "reqs.txt"),
+      projects.map((p) => `${p.name}==1.0`).join("\n") + "\n",
+    );
+    for (const dest of ["cold", "warm"]) {
+      const cli = [
+        Deno.execPath(),
+        "run",
+        "-A",
+        "--quiet",
+        join(new URL("..", import.meta.url).pathname, "cli", "main.ts"),
+        "download",
+        "--index-url",
+        server.indexUrl,
+        "--cache-dir",
+        join(dir, "cache"),
+        "--progress",
+        "off",
+        "-d",
+        join(dir, dest),
+        ...TARGET,
+        "-r",
+        join(dir, "reqs.txt"),
+      ].map((a) => `'${a}'`).join(" ");
+      const out = await new Deno.Command("bash", {
+        args: ["-c", `ulimit -n 256 && exec ${cli}`],
+        cwd: dir,
+        stdout: "piped",
+        stderr: "piped",
+        signal: AbortSignal.timeout(120_000),
+      }).output();
+      const stderr = new TextDecoder().decode(out.stderr);
+      assert.equal(out.code, 0, `${dest}: ${stderr}`);
+      assert.doesNotMatch(stderr, /EMFILE/);
+      assert.equal((await assertFolderIntact(join(dir, dest))).length, 400);
+    }
+  } finally {
+    await server.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
