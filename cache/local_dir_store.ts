@@ -769,6 +769,15 @@ export class LocalDirStore implements CacheStore {
       repaired = found.reason === "corrupt";
       const finished = await this.#publishFinished(request, request.sha256.toLowerCase());
       if (finished !== undefined) return finished;
+      // Another process sharing this cache may be downloading it right now: wait for its
+      // publish rather than transferring the same file a second time.
+      if (strategy.waitForOthers !== undefined) {
+        await strategy.waitForOthers(request.url, signal === undefined ? {} : { signal });
+        const published = await this.get(request.sha256, { verify: "changed" });
+        if (published.kind === "hit") {
+          return { ...published.info, path: published.path, fetched: false };
+        }
+      }
     }
     // A name of its own per call: two processes fetching one URL must never move each other's
     // file into the cache under their own hash (the partial file, by URL, is what resumes).

@@ -431,6 +431,41 @@ export class HttpFetchStrategy implements FetchStrategy {
     });
   }
 
+  /**
+   * Waits while another live process holds the lock of `url`'s partial download (one transfer
+   * per file across processes sharing a cache): until the lock is gone, its owner died, or its
+   * partial file stopped growing for the read timeout (then the caller transfers on its own).
+   *
+   * @param url The URL about to be transferred.
+   * @param options Cancellation.
+   */
+  async waitForOthers(url: string, options: FetchCallOptions = {}): Promise<void> {
+    if (this.#partialDir === undefined) return;
+    const shared = join(this.#partialDir, `${sha256Hex(url).slice(0, 32)}.part`);
+    const lock = `${shared}.lock`;
+    let lastSize = -1;
+    let lastChange = this.#now();
+    for (;;) {
+      options.signal?.throwIfAborted();
+      const text = await this.#fs.readFile(lock).then(
+        (b) => new TextDecoder().decode(b),
+        () => undefined,
+      );
+      if (text === undefined) return;
+      const owner = parseOwner(text);
+      if (owner !== undefined && owner.pid === this.#owner.pid && owner.host === this.#owner.host) {
+        return;
+      }
+      if (await this.#lockAbandoned(lock)) return;
+      const size = (await this.#fs.stat(shared).catch(() => undefined))?.size ?? 0;
+      if (size !== lastSize) {
+        lastSize = size;
+        lastChange = this.#now();
+      } else if (this.#now() - lastChange > this.#readTimeoutMs) return;
+      await this.#sleep(100, options.signal);
+    }
+  }
+
   /** Creates a partial's lock, naming this process as its owner; EEXIST when it is held. */
   async #takeLock(lock: string): Promise<void> {
     const file = await this.#fs.open(lock, "wx");

@@ -52,6 +52,12 @@ export interface FetchStrategy {
    * @throws {FetchError} When the transfer fails for good (after retries) or the bytes are wrong.
    */
   fetch(request: FetchRequest, options?: FetchCallOptions): Promise<FetchResult>;
+  /**
+   * Waits while another live process is transferring `url` (into the same partial area), so a
+   * caller can look for the finished file before transferring it a second time. Resolves at once
+   * when nobody else is, when that process died, or when its transfer stopped moving.
+   */
+  waitForOthers?(url: string, options?: FetchCallOptions): Promise<void>;
 }
 
 /** Progress callbacks for transfers; implementations draw bars, tests record calls. Never prints. */

@@ -162,3 +162,25 @@ Deno.test("cache prune removes what a killed download left: its lock, its partia
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("four processes on one cold cache transfer the file once, and all four folders are right", async () => {
+  const index = await slowIndex();
+  const dir = await Deno.makeTempDir({ prefix: "wheelhouse-four-" });
+  try {
+    const runs = await Promise.all(
+      ["a", "b", "c", "d"].map((dest) =>
+        wheelhouse(downloadArgs(index.url, dir, dest), dir, {}, 90_000)
+      ),
+    );
+    for (const r of runs) assert.equal(r.code, 0, r.stderr);
+    assert.equal(index.gets, 1, "one transfer of the file in all");
+    for (const dest of ["a", "b", "c", "d"]) {
+      const names = await namesIn(join(dir, dest));
+      assert.ok(names.includes(index.filename), `${dest}: ${names}`);
+    }
+    assert.deepEqual(await partialNames(dir), []);
+  } finally {
+    await index.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
