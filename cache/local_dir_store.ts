@@ -101,6 +101,8 @@ export interface ObtainResult extends CacheEntryInfo {
 }
 
 const SHA256 = /^[0-9a-f]{64}$/;
+/** Files one store hashes at once. */
+const MAX_FILES_HASHED = 16;
 const SHARD = /^[0-9a-f]{2}$/;
 const HTTP_MAGIC = new TextEncoder().encode("WHC1");
 const MAX_HTTP_HEADER = 16 * 1024 * 1024;
@@ -157,6 +159,9 @@ export class LocalDirStore implements CacheStore {
   #stalePartialMs: number;
   #renameAttempts: number;
   #obtaining = new Map<string, Promise<ObtainResult>>();
+  /** Files being hashed now, and the hashes waiting for a turn. */
+  #hashing = 0;
+  #hashQueue: (() => void)[] = [];
   #ownerAlive: OwnerAlive;
 
   /**
@@ -268,6 +273,24 @@ export class LocalDirStore implements CacheStore {
   }
 
   /**
+   * Hashes a file, a few at a time: hundreds of lookups at once (every file of a big warm run)
+   * must not hold hundreds of open files (EMFILE under `ulimit -n 256`).
+   */
+  async #hashFile(path: string): Promise<{ sha256: string; size: number }> {
+    if (this.#hashing >= MAX_FILES_HASHED) {
+      await new Promise<void>((resolve) => this.#hashQueue.push(resolve));
+    } else this.#hashing++;
+    try {
+      return await hashStream(this.#fs.read(path));
+    } finally {
+      const next = this.#hashQueue.shift();
+      // The turn passes to the next waiter directly; the count stays.
+      if (next !== undefined) next();
+      else this.#hashing--;
+    }
+  }
+
+  /**
    * Rewrites an entry's side-car, best effort: it is advisory (a lost or stale one only leads to
    * re-hashing), so a read-only cache or a failed write changes nothing else.
    */
@@ -332,7 +355,7 @@ export class LocalDirStore implements CacheStore {
     if (mode !== false && !unchanged) {
       let actual: string;
       try {
-        actual = (await hashStream(this.#fs.read(path))).sha256;
+        actual = (await this.#hashFile(path)).sha256;
       } catch (e) {
         if (isNotFound(e)) return { kind: "miss", reason: "absent" };
         throw new CacheError("io", `Cannot read cache entry ${key}: ${String(e)}`, { cause: e });
@@ -387,7 +410,7 @@ export class LocalDirStore implements CacheStore {
       let written: { sha256: string; size: number };
       let staged: string;
       if ("path" in source && source.move) {
-        written = source.hashed ?? await hashStream(this.#fs.read(source.path));
+        written = source.hashed ?? await this.#hashFile(source.path);
         if (expected !== undefined && written.sha256 !== expected) {
           await this.#fs.rm(source.path).catch(() => {});
           throw mismatch(written.sha256);
@@ -735,7 +758,7 @@ export class LocalDirStore implements CacheStore {
       const path = join(this.partialDir, name);
       let hashed;
       try {
-        hashed = await hashStream(this.#fs.read(path));
+        hashed = await this.#hashFile(path);
       } catch {
         continue; // Gone already: another process published it.
       }

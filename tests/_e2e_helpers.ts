@@ -102,8 +102,21 @@ export async function archives(dest: string): Promise<string[]> {
 
 /** The options every test run passes: the server's index, `dir`'s cache, no progress. */
 export function common(server: IndexServer, dir: string): string[] {
-  return ["--index-url", server.indexUrl, "--cache-dir", join(dir, "cache"), "--progress", "off"];
+  return indexArgs(server.indexUrl, join(dir, "cache"));
 }
+
+/** `--index-url URL --cache-dir CACHE --progress off`. */
+export function indexArgs(indexUrl: string, cacheDir: string): string[] {
+  return ["--index-url", indexUrl, "--cache-dir", cacheDir, "--progress", "off"];
+}
+
+/** One Linux target, Python 3.12: `--python-version 3.12 --python-platform x86_64-manylinux_2_28`. */
+export const LINUX_312: readonly string[] = [
+  "--python-version",
+  "3.12",
+  "--python-platform",
+  "x86_64-manylinux_2_28",
+];
 
 /** `wheelhouse download` in `dir` against `server`'s index, with `dir`'s cache and no progress. */
 export function download(

@@ -4,7 +4,13 @@
 // did not write. The CLI runs as a subprocess against the example index; pip is the consumer.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { download, pipInstallOfflineArgs, wheelhouse, withServer } from "./_e2e_helpers.ts";
+import {
+  download,
+  indexArgs,
+  pipInstallOfflineArgs,
+  wheelhouse,
+  withServer,
+} from "./_e2e_helpers.ts";
 import { havePip, runPython } from "./_python.ts";
 import { buildWheel, sha256Hex } from "./wheel_factory.ts";
 import { startIndexServer } from "./index_server.ts";
@@ -374,12 +380,7 @@ Deno.test("a 400-project run passes under ulimit -n 256 (macOS's default), cold 
         "--quiet",
         join(new URL("..", import.meta.url).pathname, "cli", "main.ts"),
         "download",
-        "--index-url",
-        server.indexUrl,
-        "--cache-dir",
-        join(dir, "cache"),
-        "--progress",
-        "off",
+        ...indexArgs(server.indexUrl, join(dir, "cache")),
         "-d",
         join(dir, dest),
         ...TARGET,

@@ -3,7 +3,7 @@
 // trace. The index answers slowly so that each interrupt lands in a different phase.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { withServer } from "./_e2e_helpers.ts";
+import { indexArgs, LINUX_312, withServer } from "./_e2e_helpers.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const decoder = new TextDecoder();
@@ -18,18 +18,10 @@ Deno.test("Ctrl-C at several moments of a run always exits 130 with one line, ne
           "--quiet",
           join(ROOT, "cli", "main.ts"),
           "download",
-          "--index-url",
-          server.indexUrl,
-          "--cache-dir",
-          join(dir, `cache-${afterMs}`),
-          "--progress",
-          "off",
+          ...indexArgs(server.indexUrl, join(dir, `cache-${afterMs}`)),
           "-d",
           join(dir, `wh-${afterMs}`),
-          "--python-version",
-          "3.12",
-          "--python-platform",
-          "x86_64-manylinux_2_28",
+          ...LINUX_312,
           "example-app[fast]",
         ],
         stdout: "piped",

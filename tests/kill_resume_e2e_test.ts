@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { buildWheel } from "./wheel_factory.ts";
-import { wheelhouse } from "./_e2e_helpers.ts";
+import { indexArgs, LINUX_312, wheelhouse } from "./_e2e_helpers.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
@@ -73,18 +73,10 @@ async function slowIndex(): Promise<SlowIndex & { sha256: string; filename: stri
 function downloadArgs(index: string, dir: string, dest: string): string[] {
   return [
     "download",
-    "--index-url",
-    index,
-    "--cache-dir",
-    join(dir, "cache"),
-    "--progress",
-    "off",
+    ...indexArgs(index, join(dir, "cache")),
     "-d",
     join(dir, dest),
-    "--python-version",
-    "3.12",
-    "--python-platform",
-    "x86_64-manylinux_2_28",
+    ...LINUX_312,
     "big==1.0",
   ];
 }

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { buildSea, bundle } from "../scripts/build.ts";
 import { servedFilesFromDir, startIndexServer } from "./index_server.ts";
-import type { Run } from "./_e2e_helpers.ts";
+import { indexArgs, LINUX_312, type Run } from "./_e2e_helpers.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const EXAMPLES = join(ROOT, "examples", "index");
@@ -52,18 +52,10 @@ async function downloadsLikeDeno(program: [string, ...string[]]): Promise<void> 
   try {
     const args = (dest: string) => [
       "download",
-      "--index-url",
-      server.indexUrl,
-      "--cache-dir",
-      join(dir, `cache-${dest}`),
-      "--progress",
-      "off",
+      ...indexArgs(server.indexUrl, join(dir, `cache-${dest}`)),
       "-d",
       join(dir, dest),
-      "--python-version",
-      "3.12",
-      "--python-platform",
-      "x86_64-manylinux_2_28",
+      ...LINUX_312,
       "--python-platform",
       "x86_64-pc-windows-msvc",
       "-r",

@@ -6,7 +6,7 @@
 // Linux with gcc only; skipped loudly elsewhere.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { wheelhouse, withServer } from "./_e2e_helpers.ts";
+import { common, LINUX_312, wheelhouse, withServer } from "./_e2e_helpers.ts";
 
 const SHIM_C = `
 #define _GNU_SOURCE
@@ -87,18 +87,10 @@ Deno.test("an antivirus-like rename refusal: retried when brief, clear when last
     }
     const args = (dest: string) => [
       "download",
-      "--index-url",
-      server.indexUrl,
-      "--cache-dir",
-      join(dir, "cache"),
-      "--progress",
-      "off",
+      ...common(server, dir),
       "-d",
       join(dir, dest),
-      "--python-version",
-      "3.12",
-      "--python-platform",
-      "x86_64-manylinux_2_28",
+      ...LINUX_312,
       "example-app[fast]",
     ];
     const files = () =>
