@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { redactUrl as redactAll } from "../pep/redact.ts";
 
 /** One `machine` (or `default`, with `machine` undefined) entry of a `.netrc` file. */
 export interface NetrcEntry {
@@ -73,44 +74,36 @@ function tokenizeNetrcLine(line: string): string[] {
 }
 
 /**
- * Returns the URL with its password replaced by `****` (and a user-only user-info, usually a
- * token, replaced whole). Text that is not a URL is returned with any `//user:pass@` redacted.
+ * Redacts the credentials of a URL for messages (the one style of `pep/redact.ts`).
  *
- * @param url A URL, possibly with user-info.
+ * @param url A URL (or text holding one).
  * @returns The URL safe to print.
  * @example
  * ```ts
  * import { redactUrl } from "./auth.ts";
- * if (redactUrl("https://me:pw@h.example/simple/") !== "https://me:****@h.example/simple/") {
+ * if (redactUrl("https://me:pw@h.example/simple/") !== "https://me:***@h.example/simple/") {
  *   throw new Error();
  * }
- * if (redactUrl("https://tok@h.example/") !== "https://****@h.example/") throw new Error();
  * ```
  */
 export function redactUrl(url: string): string {
-  return redactText(url);
+  return redactAll(url);
 }
 
 /**
  * Redacts the user-info of every URL that appears in `text` (messages, logs).
  *
  * @param text Any text.
- * @returns The text with passwords and tokens replaced by `****`.
+ * @returns The text with passwords and tokens replaced by `***`.
  * @example
  * ```ts
  * import { redactText } from "./auth.ts";
  * const s = redactText("GET https://u:p@x.example/a failed");
- * if (s !== "GET https://u:****@x.example/a failed") throw new Error();
+ * if (s !== "GET https://u:***@x.example/a failed") throw new Error();
  * ```
  */
 export function redactText(text: string): string {
-  return text.replace(
-    /([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)([^\s/?#@]*)@/g,
-    (_m, scheme: string, info: string) => {
-      const colon = info.indexOf(":");
-      return colon >= 0 ? `${scheme}${info.slice(0, colon)}:****@` : `${scheme}****@`;
-    },
-  );
+  return redactAll(text);
 }
 
 /** A URL split from its credentials. */

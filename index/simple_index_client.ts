@@ -216,7 +216,7 @@ function hashMismatch(bytes: Uint8Array, hashes: Hashes): string | undefined {
  * if (out.kind !== "found" || out.files[0]?.url !== "https://i.example/f/demo-1.0-py3-none-any.whl") {
  *   throw new Error();
  * }
- * if (out.index !== "https://user:****@i.example/simple/") throw new Error();
+ * if (out.index !== "https://user:***@i.example/simple/") throw new Error();
  * ```
  */
 export class SimpleIndexClient implements IndexClient {

@@ -168,7 +168,7 @@ Deno.test("credentials go only to their host and are redacted everywhere", async
         const out = await client.projectFiles("demo-pkg");
         assert.equal(
           out.kind === "found" && out.index,
-          s.indexUrl.replace("http://", "http://alice:****@"),
+          s.indexUrl.replace("http://", "http://alice:***@"),
         );
         assert.ok(!JSON.stringify(out).includes("s3cret"));
         const m = await client.metadata(found(out)[0]!);
@@ -556,8 +556,8 @@ Deno.test("an empty project page on the only index is not-found naming that inde
     assert.deepEqual(await client.projectFiles("Requests"), {
       kind: "not-found",
       project: "requests",
-      indexes: ["https://u:****@mirror.example/simple/"],
-      emptyIndexes: ["https://u:****@mirror.example/simple/"],
+      indexes: ["https://u:***@mirror.example/simple/"],
+      emptyIndexes: ["https://u:***@mirror.example/simple/"],
     }, format);
   }
 });
