@@ -146,6 +146,28 @@ export function parseExcludeNewer(value: string): Date {
   return d;
 }
 
+/**
+ * An option given an empty value (`-d ""`, `--abi ""`, often an unset shell variable) is a
+ * mistake for every string option: a path would silently become the working directory, a list
+ * would silently be empty. Lists (`--abi cp312,abi3`) must name at least one item.
+ */
+function rejectEmptyValues(values: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(values)) {
+    for (const item of Array.isArray(value) ? value : [value]) {
+      if (typeof item !== "string") continue;
+      const list = LIST_OPTIONS.has(key);
+      if (list ? splitList([item]).length === 0 : item.trim() === "") {
+        throw new UsageError(
+          `--${key} expects a value, got ${item === "" ? "an empty string" : `"${item}" (empty)`}`,
+        );
+      }
+    }
+  }
+}
+
+/** Options whose values are comma-separated lists. */
+const LIST_OPTIONS: ReadonlySet<string> = new Set(["abi", "platform", "only-binary", "no-binary"]);
+
 // pip accepts comma-separated lists for --only-binary/--no-binary, repeated or not.
 function splitList(values: readonly string[] | undefined): string[] {
   return (values ?? []).flatMap((v) => v.split(",")).map((v) => v.trim()).filter((v) => v !== "");
@@ -174,6 +196,7 @@ function checkIndexUrl(flag: string, url: string): void {
  */
 export function parseDownloadArgs(args: string[]): DownloadArgs {
   const { values: v, positionals } = guard(() => parseArgs({ ...DOWNLOAD_CONFIG, args }));
+  rejectEmptyValues(v);
   const progress = v.progress ?? "auto";
   if (progress !== "auto" && progress !== "on" && progress !== "off") {
     throw new UsageError(`--progress expects auto, on or off, got "${progress}"`);
@@ -310,6 +333,7 @@ export interface CacheCommandOptions {
  */
 export function parseCacheArgs(args: string[]): CacheCommandOptions {
   const { values, positionals } = guard(() => parseArgs({ ...CACHE_CONFIG, args }));
+  rejectEmptyValues(values);
   const [action, ...rest] = positionals;
   if (values.help && action === undefined) {
     return { action: "dir", projects: [], cacheDir: values["cache-dir"], help: true };

@@ -85,3 +85,24 @@ Deno.test("parseDownloadArgs() takes -r pylock.toml or -r uv.lock alone as the l
   assert.equal(parseDownloadArgs(["-r", "pylock.toml", "six"]).lock, undefined);
   assert.equal(parseDownloadArgs(["-r", "requirements.txt"]).lock, undefined);
 });
+
+Deno.test("parseDownloadArgs() refuses empty values (-d '', --cache-dir '', --abi '') as usage errors", () => {
+  const bad: string[][] = [
+    ["-d", "", "six"],
+    ["--dest=", "six"],
+    ["--cache-dir", "", "six"],
+    ["--abi", "", "six"],
+    ["--abi", ",", "six"],
+    ["--platform", " ", "six"],
+    ["-r", ""],
+    ["--report", "", "six"],
+  ];
+  for (const args of bad) {
+    assert.throws(() => parseDownloadArgs(args), (e: unknown) => {
+      assert.ok(e instanceof UsageError, `${JSON.stringify(args)}: ${e}`);
+      assert.match(e.message, /^--[a-z-]+ expects a value, got /);
+      return true;
+    });
+  }
+  assert.throws(() => parseCacheArgs(["info", "--cache-dir", ""]), /--cache-dir expects a value/);
+});

@@ -1,4 +1,6 @@
 // `wheelhouse cache dir|info|clean [PROJECT...]|prune`: look after the download cache.
+import * as fsp from "node:fs/promises";
+import { constants } from "node:fs";
 import { resolve } from "node:path";
 import { defaultCacheDir } from "../cache/default_cache_dir.ts";
 import { LocalDirStore } from "../cache/local_dir_store.ts";
@@ -7,6 +9,7 @@ import { parseCacheArgs, UsageError } from "./_options.ts";
 import { isValidName } from "../pep/name.ts";
 import { formatBytes, plural } from "./_format.ts";
 import { thisMachine } from "./_host.ts";
+import { InputError } from "./_errors.ts";
 
 const HELP = `Usage: wheelhouse cache ACTION [--cache-dir DIR]
 
@@ -33,10 +36,29 @@ export function cacheDirOf(cacheDir: string | undefined, io: CliIo): string {
 }
 
 /**
+ * Checks the cache folder before an action reads or changes it: a file there is no cache (info
+ * would report an empty one and exit 0; clean and prune failed with a raw OS error), and an
+ * action that removes files needs to be able to. A cache that does not exist yet is empty.
+ *
+ * @throws {InputError} naming the problem.
+ */
+async function checkCacheRoot(root: string, write: boolean): Promise<void> {
+  const st = await fsp.stat(root).catch(() => undefined);
+  if (st === undefined) return;
+  if (!st.isDirectory()) throw new InputError(`The cache "${root}" exists and is not a folder`);
+  if (!write) return;
+  try {
+    await fsp.access(root, constants.W_OK | constants.X_OK);
+  } catch {
+    throw new InputError(`Cannot write to the cache "${root}": permission denied`);
+  }
+}
+
+/**
  * Runs `cache`.
  *
  * @returns The exit code.
- * @throws {UsageError} for bad arguments.
+ * @throws {UsageError} for bad arguments, {InputError} for a cache folder that cannot be used.
  */
 export async function cacheCommand(args: string[], io: CliIo): Promise<number> {
   const options = parseCacheArgs(args);
@@ -45,6 +67,8 @@ export async function cacheCommand(args: string[], io: CliIo): Promise<number> {
     return 0;
   }
   const root = cacheDirOf(options.cacheDir, io);
+  // `dir` only says where the cache is; the others read or change it.
+  if (options.action !== "dir") await checkCacheRoot(root, options.action !== "info");
   const store = new LocalDirStore(root);
   switch (options.action) {
     case "dir":

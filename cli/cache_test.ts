@@ -83,3 +83,23 @@ Deno.test("cache prune removes a corrupt entry and cache clean empties the cache
     assert.equal(await main(["cache", "clean", "--cache-dir", "c"], cleaned), 0);
     assert.equal((await store.list()).length, 0);
   }));
+
+Deno.test("cache info, clean and prune refuse a --cache-dir that is a file, and leave it alone", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "wheelhouse-cache-cmd-" });
+  try {
+    await Deno.writeTextFile(join(dir, "file"), "keep");
+    for (const action of ["info", "clean", "prune"]) {
+      const out = io(dir);
+      assert.equal(await main(["cache", action, "--cache-dir", "file"], out), 2, action);
+      assert.equal(out.stdout.text(), "");
+      assert.match(out.stderr.text(), /^error: The cache ".*file" exists and is not a folder\n$/);
+    }
+    assert.equal(await Deno.readTextFile(join(dir, "file")), "keep");
+    // A cache that does not exist yet is an empty one.
+    const missing = io(dir);
+    assert.equal(await main(["cache", "info", "--cache-dir", "none"], missing), 0);
+    assert.match(missing.stdout.text(), /Files: 0 /);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,6 +1,7 @@
 // `wheelhouse download`: arguments and the environment in, the library's `download()` (or
 // `plan()` for --dry-run) called, its events and result turned into terminal output.
 import * as fsp from "node:fs/promises";
+import { constants as fsConstants } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { credentialEnvNames } from "../index/auth.ts";
 import type { Target } from "../pep/tags.ts";
@@ -265,6 +266,39 @@ function summaryOf(r: DownloadResult): string {
   ].join(" · ");
 }
 
+/**
+ * Checks the --report path before the run: the report is written last, after the folder and its
+ * side files, so a path that cannot take it must fail first, not leave a half-finished run. It
+ * must be a file (or nothing yet) in a folder that exists and can be written.
+ *
+ * @throws {InputError} naming the problem.
+ */
+async function checkReportPath(report: string, cwd: string): Promise<void> {
+  const path = resolve(cwd, report);
+  const st = await fsp.stat(path).catch(() => undefined);
+  if (st?.isDirectory()) {
+    throw new InputError(`--report ${report}: ${path} is a folder; name a file inside it`);
+  }
+  // The report replaces the file by a rename: a device or a pipe (/dev/null) would be replaced.
+  if (st !== undefined && !st.isFile()) {
+    throw new InputError(
+      `--report ${report}: ${path} is not a regular file (use --report - for stdout)`,
+    );
+  }
+  const folder = dirname(path);
+  const dir = await fsp.stat(folder).catch(() => undefined);
+  if (!dir?.isDirectory()) {
+    throw new InputError(`--report ${report}: the folder ${folder} does not exist`);
+  }
+  try {
+    await fsp.access(folder, fsConstants.W_OK | fsConstants.X_OK);
+  } catch {
+    throw new InputError(
+      `--report ${report}: cannot write to the folder ${folder}: permission denied`,
+    );
+  }
+}
+
 async function writeReport(
   o: DownloadArgs,
   io: CliIo,
@@ -290,13 +324,7 @@ export async function download(args: string[], io: CliIo): Promise<number> {
     io.stdout.write(DOWNLOAD_HELP);
     return 0;
   }
-  if (o.report !== undefined && o.report !== "-") {
-    const folder = dirname(resolve(io.cwd, o.report));
-    const st = await fsp.stat(folder).catch(() => undefined);
-    if (!st?.isDirectory()) {
-      throw new InputError(`--report ${o.report}: the folder ${folder} does not exist`);
-    }
-  }
+  if (o.report !== undefined && o.report !== "-") await checkReportPath(o.report, io.cwd);
   const ui = makeUi(o, io);
   const cacheDir = o.noCache ? undefined : cacheDirOf(o.cacheDir, io);
   const reporter = new CliReporter(io, ui, o.verbose > 0 && o.quiet === 0);

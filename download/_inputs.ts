@@ -1,10 +1,17 @@
 // Gathers what to resolve from the given requirements, requirement files and pyproject.toml,
 // merging the index and binary options that pip lets requirement files carry.
+import * as fsp from "node:fs/promises";
 import { basename, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parsePyproject, selectPyprojectRequirements } from "../pep/pyproject.ts";
 import { Requirement } from "../pep/requirement.ts";
-import { parseRequirementsFile, type RequirementsFile } from "../pep/requirements_file.ts";
+import {
+  parseRequirementsFile,
+  type RequirementsFile,
+  RequirementsFileError,
+} from "../pep/requirements_file.ts";
 import { DownloadError, type DownloadOptions } from "./types.ts";
+import { checkBinaryPolicy } from "./_check.ts";
 
 /** Everything a resolution needs from the user's inputs. */
 export interface Inputs {
@@ -55,7 +62,49 @@ function readFailure(e: unknown): string {
   if (code === "ENOENT") return "no such file";
   if (code === "EISDIR") return "it is a directory";
   if (code === "EACCES" || code === "EPERM") return "permission denied";
+  // The session's reader stops at its cap ("larger than 16 MiB"); node's readFile at 2 GiB.
+  if (code === "ERR_FS_FILE_TOO_LARGE" && e instanceof Error && /^larger than/.test(e.message)) {
+    return e.message;
+  }
   return e instanceof Error ? e.message : String(e);
+}
+
+/** Whether a read failed because the file is over the reader's cap (anywhere in the causes). */
+function tooLarge(e: unknown): boolean {
+  for (let c = e, depth = 0; c instanceof Error && depth < 4; c = c.cause, depth++) {
+    if ("code" in c && c.code === "ERR_FS_FILE_TOO_LARGE") return true;
+  }
+  return false;
+}
+
+/**
+ * The find-links locations that cannot be used, as pip's warnings (pip's `build_source`): a path
+ * that does not exist, or a `file:` URL (or path) that is neither a file nor a folder. Remote
+ * URLs are not checked here; the index client reports them when it asks.
+ *
+ * @param links Find-links as gathered (paths absolute, URLs as given).
+ * @returns One warning per unusable location, in order.
+ */
+export async function ignoredFindLinks(links: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const link of new Set(links)) {
+    const isFileUrl = /^file:/i.test(link);
+    if (!isFileUrl && /^[a-z][a-z0-9+.-]*:\/\//i.test(link)) continue;
+    let path: string | undefined;
+    try {
+      path = isFileUrl ? fileURLToPath(link) : link;
+    } catch {
+      path = undefined;
+    }
+    const st = path === undefined ? undefined : await fsp.stat(path).catch(() => undefined);
+    if (st?.isDirectory() || st?.isFile()) continue;
+    out.push(
+      st === undefined && !isFileUrl
+        ? `Location '${link}' is ignored: it is either a non-existing path or lacks a specific scheme.`
+        : `Location '${link}' is ignored: it is neither a file nor a directory.`,
+    );
+  }
+  return out;
 }
 
 /** A `--find-links` value: a URL as is, a path made absolute. */
@@ -63,13 +112,22 @@ export function absoluteLink(link: string, cwd: string): string {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(link) ? link : resolve(cwd, link);
 }
 
-/** Reads a file, turning "not found" and friends into one-line input errors. */
-export function readTextOrFail(read: ReadText): ReadText {
+/**
+ * Reads a file, turning "not found" and friends into one-line input errors.
+ *
+ * @param what What the file should be ("a pyproject.toml"), said when it is over the size cap.
+ */
+export function readTextOrFail(read: ReadText, what?: string): ReadText {
   return async (path) => {
     try {
       return await read(path);
     } catch (e) {
-      throw new DownloadError("invalid-input", `Cannot read "${path}": ${readFailure(e)}`);
+      throw new DownloadError(
+        "invalid-input",
+        `Cannot read "${path}": ${readFailure(e)}${
+          tooLarge(e) && what !== undefined ? `; not ${what}` : ""
+        }`,
+      );
     }
   };
 }
@@ -80,7 +138,7 @@ function readTextReason(read: ReadText): ReadText {
     try {
       return await read(path);
     } catch (e) {
-      throw new Error(readFailure(e));
+      throw new Error(readFailure(e), { cause: e });
     }
   };
 }
@@ -131,7 +189,7 @@ export async function gatherInputs(
   context: GatherContext,
 ): Promise<Inputs> {
   const { cwd, read, env } = context;
-  const readText = readTextOrFail(read);
+  const readPyproject = readTextOrFail(read, "a pyproject.toml");
   const inputs: Inputs = {
     requirements: (options.requirements ?? []).map(parseArgRequirement),
     constraints: [],
@@ -156,6 +214,33 @@ export async function gatherInputs(
   const envRecord: Record<string, string | undefined> = new Proxy({}, {
     get: (_t, key) => typeof key === "string" ? env(key) : undefined,
   });
+  const readRequirementsFile = async (
+    flag: "-r" | "-c",
+    file: string,
+    path: string,
+  ): Promise<RequirementsFile> => {
+    try {
+      return await parseRequirementsFile(path, {
+        reader: { readFile: readTextReason(read) },
+        env: envRecord,
+        cwd,
+      });
+    } catch (e) {
+      // The file given is over the cap: say so by the option (an included one keeps file:line).
+      if (
+        e instanceof RequirementsFileError && e.code === "read-failed" && e.line === 0 &&
+        tooLarge(e)
+      ) {
+        throw new DownloadError(
+          "invalid-input",
+          `${flag} ${file}: ${readFailure(e.cause)}; not a ${
+            flag === "-r" ? "requirements" : "constraints"
+          } file`,
+        );
+      }
+      throw e;
+    }
+  };
   for (const file of options.requirementFiles ?? []) {
     rejectUrl("-r", file);
     const path = resolve(cwd, file);
@@ -163,24 +248,16 @@ export async function gatherInputs(
       pyprojects.push(path);
       continue;
     }
-    const parsed = await parseRequirementsFile(path, {
-      reader: { readFile: readTextReason(read) },
-      env: envRecord,
-      cwd,
-    });
+    const parsed = await readRequirementsFile("-r", file, path);
     mergeFile(inputs, parsed, "requirements");
   }
   for (const file of options.constraintFiles ?? []) {
     rejectUrl("-c", file);
-    const parsed = await parseRequirementsFile(resolve(cwd, file), {
-      reader: { readFile: readTextReason(read) },
-      env: envRecord,
-      cwd,
-    });
+    const parsed = await readRequirementsFile("-c", file, resolve(cwd, file));
     mergeFile(inputs, parsed, "constraints");
   }
   for (const path of pyprojects) {
-    const project = parsePyproject(await readText(path), { path });
+    const project = parsePyproject(await readPyproject(path), { path });
     inputs.requirements.push(
       ...selectPyprojectRequirements(project, {
         extras: options.allExtras ? "all" : extras,
@@ -197,6 +274,8 @@ export async function gatherInputs(
       "--extra and --group need a project: pass --project DIR or -r pyproject.toml",
     );
   }
+  // The command line's values were checked on their own; a file's may contradict them.
+  checkBinaryPolicy(inputs.onlyBinary, inputs.noBinary, " (with the requirement files' options)");
   // pip: a constraint limits versions; it cannot ask for extras or name a file.
   const bad = inputs.constraints.filter((c) => c.extras.length > 0 || c.url !== undefined);
   if (bad.length > 0) {

@@ -1,7 +1,6 @@
 // Planning from requirements: gather the inputs, resolve them for every target through the index
 // client and the provider layers, and list the files each target installs. Files of decided
 // versions may start downloading while the resolver works (early downloads).
-import { normalizeName } from "../pep/name.ts";
 import { SpecifierSet } from "../pep/specifier.ts";
 import { Version } from "../pep/version.ts";
 import { IndexProvider } from "../resolver/index_provider.ts";
@@ -10,7 +9,8 @@ import { ResolutionError } from "../resolver/types.ts";
 import { WheelhouseStore } from "../cache/wheelhouse_store.ts";
 import type { PlannedFile } from "../lock/types.ts";
 import { DownloadError } from "./types.ts";
-import { gatherInputs } from "./_inputs.ts";
+import { gatherInputs, ignoredFindLinks } from "./_inputs.ts";
+import { binarySelector } from "./_check.ts";
 import { withDirectReferences } from "./_direct.ts";
 import { checkHashes, hashFiltered, offlineAware, requirePins } from "./_providers.ts";
 import { indexClientOf, type Planned, type Session, targetsOf } from "./_session.ts";
@@ -29,17 +29,6 @@ async function eachBounded<T>(
   await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), items.length) }, worker));
 }
 
-/** pip's --only-binary/--no-binary lists: names, `:all:` and `:none:` (which clears). */
-function selector(values: readonly string[]): string[] {
-  let out: string[] = [];
-  for (const v of values) {
-    if (v === ":none:") out = [];
-    else if (v === ":all:") out.push(":all:");
-    else out.push(normalizeName(v));
-  }
-  return [...new Set(out)];
-}
-
 /**
  * Resolves the session's requirements for its targets.
  *
@@ -48,6 +37,10 @@ function selector(values: readonly string[]): string[] {
 export async function planFromRequirements(s: Session, speculate: boolean): Promise<Planned> {
   const o = s.options;
   const inputs = await gatherInputs(o, { cwd: s.cwd, read: s.readText, env: s.env });
+  // pip warns and goes on: a typo in -f must not pass unnoticed, nor fail a run that has indexes.
+  for (const message of await ignoredFindLinks(inputs.findLinks)) {
+    s.emit({ kind: "warning", message });
+  }
   if (inputs.requirements.length === 0) {
     throw new DownloadError(
       "invalid-input",
@@ -120,8 +113,8 @@ export async function planFromRequirements(s: Session, speculate: boolean): Prom
       constraints: inputs.constraints,
       prereleases: inputs.pre,
       ...(o.excludeNewer !== undefined ? { excludeNewer: o.excludeNewer.getTime() } : {}),
-      onlyBinary: selector(inputs.onlyBinary),
-      noBinary: selector(inputs.noBinary),
+      onlyBinary: binarySelector(inputs.onlyBinary),
+      noBinary: binarySelector(inputs.noBinary),
       preferBinary: inputs.preferBinary,
       noDeps: o.noDeps ?? false,
       concurrency: s.concurrency,

@@ -14,10 +14,66 @@ import { retryingFetch } from "../fetcher/retrying_fetch.ts";
 import type { Target } from "../pep/tags.ts";
 import type { PlannedFile } from "../lock/types.ts";
 import type { DownloadEvent, DownloadOptions } from "./types.ts";
-import type { Inputs } from "./_inputs.ts";
+import {
+  absoluteLink,
+  gatherInputs,
+  ignoredFindLinks,
+  type Inputs,
+  readTextOrFail,
+} from "./_inputs.ts";
+import { checkPlaces } from "./_check.ts";
 
 /** Index bodies (pages, metadata, ranges) held whole for the retries; larger ones stream. */
 const INDEX_BODY_BUFFER = 64 * 1024 * 1024;
+
+/**
+ * The most an input file (requirement, constraint, pyproject.toml, lock) may hold. The largest
+ * real locks are a few MiB; anything bigger is the wrong file, or one that never ends
+ * (`-r /dev/zero` once grew to 9 GB in 12 s).
+ */
+export const MAX_INPUT_BYTES = 16 * 1024 * 1024;
+
+function formatLimit(bytes: number): string {
+  const mib = 1024 * 1024;
+  return bytes % mib === 0 ? `${bytes / mib} MiB` : `${bytes} bytes`;
+}
+
+/**
+ * Reads a text file through a file handle, at most `limit` bytes: a character device or a pipe
+ * that never ends stops at the cap. Over the cap is an error with Node's code for a file too
+ * large to read (`ERR_FS_FILE_TOO_LARGE`), which the input readers turn into a one-line message.
+ */
+export async function readTextBounded(path: string, limit = MAX_INPUT_BYTES): Promise<string> {
+  const tooLarge = (): Error =>
+    Object.assign(new Error(`larger than ${formatLimit(limit)}`), {
+      code: "ERR_FS_FILE_TOO_LARGE",
+    });
+  const handle = await fsp.open(path, "r");
+  try {
+    // A regular file says its size; a device or a pipe (size 0) is read up to the cap.
+    if ((await handle.stat()).size > limit) throw tooLarge();
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = new Uint8Array(Math.min(1024 * 1024, limit + 1 - total));
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+      if (bytesRead === 0) break;
+      total += bytesRead;
+      if (total > limit) throw tooLarge();
+      chunks.push(chunk.subarray(0, bytesRead));
+    }
+    const bytes = new Uint8Array(total);
+    let at = 0;
+    for (const c of chunks) {
+      bytes.set(c, at);
+      at += c.length;
+    }
+    // As fs.readFile(path, "utf8") did: a BOM is kept, for the parsers that look for it.
+    return new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes);
+  } finally {
+    await handle.close();
+  }
+}
 
 /** A download started while the resolver works, joined by delivery. */
 export interface EarlyDownload {
@@ -86,12 +142,38 @@ export function bestEffortPages(
   };
 }
 
+/** A reader that reads each path once per call (failures included). */
+function memoized(read: (path: string) => Promise<string>): (path: string) => Promise<string> {
+  const texts = new Map<string, Promise<string>>();
+  return (path) => {
+    let text = texts.get(path);
+    if (text === undefined) {
+      text = read(path);
+      texts.set(path, text);
+    }
+    return text;
+  };
+}
+
 /** The index sources of a client. */
 export type Sources = Pick<Inputs, "indexUrl" | "extraIndexUrls" | "findLinks" | "noIndex">;
 
-/** Opens a call's session: the cache (a temporary one without `cacheDir`) and the fetcher. */
+/**
+ * Opens a call's session: the cache (a temporary one without `cacheDir`) and the fetcher.
+ *
+ * @throws {DownloadError} ("invalid-input") for a cache folder that cannot be used (a file, not
+ * writable, the destination's own folder), before anything is written.
+ */
 export async function openSession(options: DownloadOptions): Promise<Session> {
   const cwd = options.cwd ?? process.cwd();
+  await checkPlaces(options, cwd);
+  const readText = memoized(options.readText ?? ((path) => readTextBounded(path)));
+  const env = options.env ?? (() => undefined);
+  // The inputs are read and checked before the destination or the cache is touched, so a file
+  // that is missing, too large or malformed changes nothing on disk. Each file is read once:
+  // planning parses the same texts again (and `-r /dev/stdin` can only be read once).
+  if (options.lock === undefined) await gatherInputs(options, { cwd, read: readText, env });
+  else await readTextOrFail(readText)(resolve(cwd, options.lock));
   const cleanup: (() => Promise<void>)[] = [];
   let cacheRoot: string;
   if (options.cacheDir === undefined) {
@@ -116,15 +198,15 @@ export async function openSession(options: DownloadOptions): Promise<Session> {
     partialDir: store.partialDir,
     ...(transfer !== undefined ? { reporter: transfer } : {}),
   });
-  return {
+  const session: Session = {
     options,
     cwd,
     dest: resolve(cwd, options.dest),
     now,
     fetch,
     signal: options.signal,
-    readText: options.readText ?? ((path) => fsp.readFile(path, "utf8")),
-    env: options.env ?? (() => undefined),
+    readText,
+    env,
     concurrency,
     retries,
     timeoutMs,
@@ -140,6 +222,13 @@ export async function openSession(options: DownloadOptions): Promise<Session> {
       (message) => reporter?.event?.({ kind: "warning", message }),
     ),
   };
+  // A lock's mirrors are the command line's find-links alone (requirement files add theirs,
+  // checked once gathered in _resolve.ts): say which cannot be used, as pip does.
+  if (options.lock !== undefined) {
+    const links = (options.findLinks ?? []).map((f) => absoluteLink(f, cwd));
+    for (const message of await ignoredFindLinks(links)) session.emit({ kind: "warning", message });
+  }
+  return session;
 }
 
 /** Ends a session: waits for what it started and removes what it made. */

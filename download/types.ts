@@ -81,7 +81,10 @@ export interface DownloadOptions {
   offline?: boolean;
   /** Revalidate cached index pages. */
   refresh?: boolean;
-  /** The cache folder; without one a temporary cache serves this call and is removed after. */
+  /**
+   * The cache folder; without one a temporary cache serves this call and is removed after. It
+   * must be a writable folder (or not exist yet), apart from `dest`: neither inside the other.
+   */
   cacheDir?: string;
   /** Experimental: take wheels an existing uv cache holds (rebuilt, so never where hashes are required). */
   uvCacheDir?: string;
@@ -103,7 +106,10 @@ export interface DownloadOptions {
   now?: () => number;
   /** Looks up `${VAR}` references in requirement files; default: none are set. */
   env?: (name: string) => string | undefined;
-  /** Reads an input file as text; default `node:fs`. */
+  /**
+   * Reads an input file as text; default `node:fs` through a file handle, at most 16 MiB a file
+   * (so `-r /dev/zero` ends). Each path is read once per call.
+   */
   readText?: (path: string) => Promise<string>;
 }
 

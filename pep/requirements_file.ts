@@ -367,11 +367,18 @@ function applyOptions(
 ): void {
   if (opts.has("no-index")) state.noIndex = true;
   const index = opts.get("index-url");
+  for (const url of index ?? []) checkIndexUrl("--index-url", url, fail);
   if (index !== undefined) state.indexUrl = index[index.length - 1];
   for (const url of opts.get("extra-index-url") ?? []) {
+    checkIndexUrl("--extra-index-url", url, fail);
     if (!state.extraIndexUrls.includes(url)) state.extraIndexUrls.push(url);
   }
   for (const link of opts.get("find-links") ?? []) {
+    // A path (or a drive letter, C:\wheels) is checked for existence by the caller, which can
+    // look at the disk; anything with a scheme must be one that can be fetched.
+    if (/^[a-z][a-z0-9+.-]*:/i.test(link) && !/^[a-z]:[\\/]/i.test(link)) {
+      checkIndexUrl("--find-links", link, fail);
+    }
     // pip joins a find-links path to the file's folder (it also checks that it exists there,
     // which a pure parser cannot; URLs and absolute paths are kept as written).
     const resolved = URL_RE.test(link) || isAbsolute(link) || SCHEME_RE.test(file)
@@ -388,6 +395,38 @@ function applyOptions(
   }
   for (const value of opts.get("only-binary") ?? []) {
     mutualExcludes(value, state.onlyBinary, state.noBinary, fail);
+  }
+}
+
+/**
+ * An index or find-links URL must be http(s) or file: anything else (a typo, an unexpanded
+ * `${VAR}`, `ftp://`) would only fail later, far from the line that says it. Credentials in the
+ * URL are not repeated in the message.
+ */
+function checkIndexUrl(
+  option: string,
+  url: string,
+  fail: (m: string, c: RequirementsFileErrorCode) => RequirementsFileError,
+): void {
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed === undefined) {
+    throw fail(
+      `${option} expects an http(s):// or file:// URL, got "${
+        url.replace(/\/\/[^/@]*@/, "//***@")
+      }"`,
+      "invalid-option",
+    );
+  }
+  if (!["http:", "https:", "file:"].includes(parsed.protocol)) {
+    throw fail(
+      `${option} expects an http(s):// or file:// URL, got a ${parsed.protocol} URL`,
+      "invalid-option",
+    );
   }
 }
 

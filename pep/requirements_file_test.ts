@@ -264,3 +264,38 @@ Deno.test("parseRequirementsFile() reads back any list of pinned names in order,
     ),
   );
 });
+
+Deno.test("parseRequirementsFile() refuses index and find-links URLs it could not use, with file and line", async () => {
+  const cases: [string, RegExp][] = [
+    [
+      "six\n--index-url not-a-url\n",
+      /^\/r\.txt line 2: --index-url expects an http\(s\):\/\/ or file:\/\/ URL, got "not-a-url"$/,
+    ],
+    ["-i ${UNSET}/simple\n", /^\/r\.txt line 1: --index-url expects .*got "\$\{UNSET\}\/simple"$/],
+    [
+      "--extra-index-url ftp://example.org/simple\n",
+      /^\/r\.txt line 1: --extra-index-url expects .*got a ftp: URL$/,
+    ],
+    [
+      "-f gopher://example.org/wheels\n",
+      /^\/r\.txt line 1: --find-links expects .*got a gopher: URL$/,
+    ],
+    ["--index-url https://user:secret@[bad/simple\n", /got "https:\/\/\*\*\*@\[bad\/simple"/],
+  ];
+  for (const [text, message] of cases) {
+    await rejects(
+      parseRequirementsFile("/r.txt", { reader: memory({ "/r.txt": text }) }),
+      "invalid-option",
+      (e) => assert.match(e.message, message),
+    );
+  }
+  // Paths, drive letters and the three schemes pass (a path's existence is the caller's to check).
+  const ok = await parseRequirementsFile("/r.txt", {
+    reader: memory({
+      "/r.txt":
+        "-f wheels\n-f C:/wheels\n-f file:///srv/wheels\n--extra-index-url http://127.0.0.1:1/simple\n",
+    }),
+  });
+  assert.equal(ok.findLinks.length, 3);
+  assert.equal(ok.findLinks[2], "file:///srv/wheels");
+});
