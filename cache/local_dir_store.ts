@@ -20,6 +20,7 @@ import { join } from "node:path";
 import type { FetchStrategy, FileStat, FileSystem } from "../fetcher/types.ts";
 import { nodeFs } from "../fetcher/node_fs.ts";
 import { redactUrl } from "../fetcher/redact.ts";
+import { FetchError } from "../fetcher/types.ts";
 import {
   type OwnerAlive,
   parseOwner,
@@ -795,13 +796,32 @@ export class LocalDirStore implements CacheStore {
       // Another process sharing this cache may be downloading it right now: wait for its
       // publish rather than transferring the same file a second time.
       if (strategy.waitForOthers !== undefined) {
-        await strategy.waitForOthers(request.url, signal === undefined ? {} : { signal });
-        const published = await this.get(request.sha256, { verify: "changed" });
-        if (published.kind === "hit") {
-          return { ...published.info, path: published.path, fetched: false };
+        for (let round = 0;; round++) {
+          await strategy.waitForOthers(request.url, signal === undefined ? {} : { signal });
+          const published = await this.get(request.sha256, { verify: "changed" });
+          if (published.kind === "hit") {
+            return { ...published.info, path: published.path, fetched: false };
+          }
+          try {
+            // Busy means another process took the lock since we looked: wait for it again.
+            return await this.#fetchAndPut(strategy, request, signal, repaired, round < 20);
+          } catch (e) {
+            if (!(e instanceof FetchError && e.code === "busy")) throw e;
+          }
         }
       }
     }
+    return await this.#fetchAndPut(strategy, request, signal, repaired, false);
+  }
+
+  /** Transfers a file into the partial area and publishes it in the cache. */
+  async #fetchAndPut(
+    strategy: FetchStrategy,
+    request: ObtainRequest,
+    signal: AbortSignal | undefined,
+    repaired: boolean,
+    failIfBusy: boolean,
+  ): Promise<ObtainResult> {
     // A name of its own per call: two processes fetching one URL must never move each other's
     // file into the cache under their own hash (the partial file, by URL, is what resumes).
     const destination = join(
@@ -817,6 +837,7 @@ export class LocalDirStore implements CacheStore {
         ...(request.sha256 === undefined ? {} : { sha256: request.sha256.toLowerCase() }),
         ...(request.size === undefined ? {} : { size: request.size }),
         ...(request.headers === undefined ? {} : { headers: request.headers }),
+        ...(failIfBusy ? { failIfBusy } : {}),
       },
       signal === undefined ? {} : { signal },
     );

@@ -513,6 +513,9 @@ export class HttpFetchStrategy implements FetchStrategy {
         await this.#fs.rm(lock).catch(() => {});
         locked = await this.#takeLock(lock).then(() => true, () => false);
       }
+      if (!locked && request.failIfBusy) {
+        throw new FetchError("busy", "another process is downloading it", { url: request.url });
+      }
       if (!locked) part = this.#privatePartial(shared);
     }
     try {

@@ -20,6 +20,11 @@ export interface FetchRequest {
   size?: number;
   /** Extra request headers (authorization is added by the caller). */
   headers?: Record<string, string>;
+  /**
+   * When another live process is transferring the same URL, fail with `busy` instead of
+   * transferring it a second time (the caller waits with `waitForOthers` and looks again).
+   */
+  failIfBusy?: boolean;
 }
 
 /** What a completed transfer produced. */
@@ -141,7 +146,9 @@ export type FetchErrorCode =
   | "aborted"
   | "not-found"
   | "unsupported-url"
-  | "io";
+  | "io"
+  /** Another live process is transferring this URL (with `failIfBusy`). */
+  | "busy";
 
 /** Details attached to a {@linkcode FetchError}. */
 export interface FetchErrorOptions {
