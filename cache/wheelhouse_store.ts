@@ -727,7 +727,8 @@ export class WheelhouseStore {
     } catch (e) {
       await this.#fs.rm(temp).catch(() => {});
       if (e instanceof CacheError) throw e;
-      throw new CacheError("io", `Cannot add ${basename(target)} to the wheelhouse: ${String(e)}`, {
+      const why = errorCode(e) === "ENOSPC" ? "the disk is full" : String(e);
+      throw new CacheError("io", `Cannot add ${basename(target)} to ${this.#dir}: ${why}`, {
         cause: e,
       });
     }

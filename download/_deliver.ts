@@ -368,18 +368,24 @@ export async function checkDestination(s: Session, write: boolean): Promise<void
   }
   if (!write) return;
   // Fail now, not after minutes of downloading, when the folder cannot be written.
+  const probe = join(dest, `.wheelhouse-probe-${crypto.randomUUID().slice(0, 8)}`);
   try {
     await fsp.mkdir(dest, { recursive: true });
-    const probe = join(dest, `.wheelhouse-probe-${crypto.randomUUID().slice(0, 8)}`);
-    await fsp.writeFile(probe, "");
-    await fsp.rm(probe);
+    // One byte, so a full disk shows now rather than after the downloads.
+    await fsp.writeFile(probe, "x");
   } catch (e) {
+    await fsp.rm(probe, { force: true }).catch(() => {});
     const code = errorCode(e);
     throw new DownloadError(
       "unusable-destination",
       `Cannot write to the destination "${o.dest}": ${
-        code === "EACCES" || code === "EPERM" || code === "EROFS" ? "permission denied" : String(e)
+        code === "EACCES" || code === "EPERM" || code === "EROFS"
+          ? "permission denied"
+          : code === "ENOSPC"
+          ? "the disk is full"
+          : String(e)
       }`,
     );
   }
+  await fsp.rm(probe, { force: true });
 }

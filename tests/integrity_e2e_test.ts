@@ -404,3 +404,41 @@ Deno.test("a 400-project run passes under ulimit -n 256 (macOS's default), cold 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a full disk fails the run with one line saying so and leaves no temp files in the folder", () =>
+  withServer(async (server, dir) => {
+    const disk = join(dir, "small");
+    await Deno.mkdir(disk);
+    const mounted = await new Deno.Command("mount", {
+      args: ["-t", "tmpfs", "-o", "size=64k", "tmpfs", disk],
+      stdout: "null",
+      stderr: "null",
+    }).output().then((o) => o.success).catch(() => false);
+    if (!mounted) {
+      console.error("SKIPPED: full-disk check (cannot mount a small tmpfs here; needs root)");
+      return;
+    }
+    try {
+      // Room for the folder and a file or two, not for the whole set.
+      await Deno.writeFile(join(disk, "filler"), new Uint8Array(60 * 1024));
+      const r = await download(server, dir, [
+        "-d",
+        join(disk, "wh"),
+        ...TARGET,
+        "example-app[fast]",
+      ]);
+      assert.equal(r.code === 1 || r.code === 2, true, r.stderr);
+      assert.match(r.stderr, /^error: .*the disk is full/m);
+      assert.doesNotMatch(r.stderr, /^\s+at /m);
+      const names: string[] = [];
+      try {
+        for await (const e of Deno.readDir(join(disk, "wh"))) names.push(e.name);
+      } catch { /* no folder at all: nothing left either */ }
+      assert.deepEqual(
+        names.filter((n) => n.startsWith(".tmp-") || n.startsWith(".wheelhouse-probe")),
+        [],
+      );
+    } finally {
+      await new Deno.Command("umount", { args: [disk] }).output().catch(() => {});
+    }
+  }));
