@@ -40,6 +40,17 @@ export {
   type VerifyMode,
 } from "./types.ts";
 export {
+  type VerifiedDamaged,
+  type VerifiedFile,
+  type VerifiedMissing,
+  type VerifiedOk,
+  type VerifiedUnknown,
+  type VerifyFileSystem,
+  verifyWheelhouse,
+  type VerifyWheelhouseOptions,
+  type WheelhouseVerification,
+} from "./verify_wheelhouse.ts";
+export {
   escapeHtml,
   type Manifest,
   type ManifestEntry,

@@ -13,6 +13,7 @@ import { type CliIo, flushStreams, processIo } from "./io.ts";
 import { UsageError } from "./_options.ts";
 import { download } from "./download.ts";
 import { cacheCommand } from "./cache.ts";
+import { verify } from "./verify.ts";
 import { describeError, exitCodeOf } from "./_errors.ts";
 import { isMainModule } from "./_is_main.ts";
 import { VERSION } from "../download/version.ts";
@@ -27,6 +28,7 @@ Usage:
   wheelhouse download [OPTIONS] [REQUIREMENT...]   resolve and download into a folder
   wheelhouse download --lock pylock.toml|uv.lock   download exactly what a lock file lists
   wheelhouse cache dir|info|clean [PROJECT...]|prune
+  wheelhouse verify [DIR] [--json]                 re-hash a downloaded folder (default ./wheelhouse)
 
 Run "wheelhouse download --help" for the download options.
 `;
@@ -67,8 +69,10 @@ export async function main(args: string[], io: CliIo = processIo()): Promise<num
         return await download(rest, io);
       case "cache":
         return await cacheCommand(rest, io);
+      case "verify":
+        return await verify(rest, io);
       default:
-        throw new UsageError(`unknown command "${command}"; expected download or cache`);
+        throw new UsageError(`unknown command "${command}"; expected download, cache or verify`);
     }
   } catch (e) {
     if (io.signal?.aborted) {
