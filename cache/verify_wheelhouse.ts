@@ -12,7 +12,6 @@
 
 import { basename, join, posix, relative } from "node:path";
 import { nodeFs } from "../fetcher/node_fs.ts";
-import type { FileSystem } from "../fetcher/types.ts";
 import { parseDistFilename } from "../pep/filename.ts";
 import { normalizeName } from "../pep/name.ts";
 import { parsePylock, type PylockFile } from "../pep/pylock.ts";
@@ -21,8 +20,20 @@ import type { Version } from "../pep/version.ts";
 import { errorCode, hashStream, isNotFound } from "./_atomic.ts";
 import { type ManifestEntry, parseManifest } from "./wheelhouse_store.ts";
 
-/** The part of {@linkcode FileSystem} that verification reads through. */
-export type VerifyFileSystem = Pick<FileSystem, "read" | "readFile" | "readdir" | "stat">;
+/**
+ * What verification reads through: the part of the fetcher's file system it needs (the real one,
+ * `nodeFs`, is one). Errors carry a Node-style `code` (`ENOENT`, `EISDIR`, `EIO`, ...).
+ */
+export interface VerifyFileSystem {
+  /** Reads a file in chunks: how every archive is read. */
+  read(path: string): AsyncIterable<Uint8Array>;
+  /** Reads a whole file: only `manifest.json` and the side files. */
+  readFile(path: string): Promise<Uint8Array>;
+  /** Names (not paths) of the entries of a directory. */
+  readdir(path: string): Promise<string[]>;
+  /** What a path is; rejects with code `ENOENT` when it does not exist. */
+  stat(path: string): Promise<{ isFile: boolean; isDirectory: boolean }>;
+}
 
 /** Options of {@linkcode verifyWheelhouse}. */
 export interface VerifyWheelhouseOptions {

@@ -9,6 +9,7 @@ export interface VerifyArgs {
   dir: string;
   /** Print the JSON report instead of lines. */
   json: boolean;
+  /** Print the command's help. */
   help: boolean;
 }
 
@@ -24,7 +25,16 @@ const VERIFY_CONFIG = {
 /**
  * Parses the arguments of `verify` (after the command word).
  *
+ * @param args The arguments after `verify`.
+ * @returns The folder (default `wheelhouse`) and the flags.
  * @throws {UsageError} for unknown options or more than one folder.
+ * @example
+ * ```ts
+ * import { parseVerifyArgs } from "./_verify_options.ts";
+ * const parsed = parseVerifyArgs(["--json", "usb/wheelhouse"]);
+ * if (parsed.dir !== "usb/wheelhouse" || !parsed.json) throw new Error();
+ * if (parseVerifyArgs([]).dir !== "wheelhouse") throw new Error("the default folder");
+ * ```
  */
 export function parseVerifyArgs(args: string[]): VerifyArgs {
   let parsed;

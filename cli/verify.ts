@@ -92,8 +92,24 @@ function unusable(
 /**
  * Runs `verify`.
  *
+ * @param args The arguments after `verify`.
+ * @param io The outside world: the folder is resolved against `io.cwd`, `io.signal` cancels.
  * @returns The exit code: 0 when everything is right, 1 when anything is wrong.
  * @throws {UsageError} for bad arguments; {InputError} when DIR is not a wheelhouse.
+ * @example
+ * ```ts
+ * import { verify } from "./verify.ts";
+ * import { memorySink } from "./io.ts";
+ * const cwd = await Deno.makeTempDir();
+ * await Deno.mkdir(`${cwd}/wheelhouse`);
+ * await Deno.writeTextFile(`${cwd}/wheelhouse/manifest.json`, '{"version":1,"generator":"wheelhouse","files":[]}');
+ * const stdout = memorySink();
+ * const code = await verify([], {
+ *   stdout, stderr: memorySink(), env: () => undefined, cwd, fetch: globalThis.fetch, now: Date.now,
+ * });
+ * if (code !== 0 || stdout.text() !== "0 files verified in wheelhouse\n") throw new Error(stdout.text());
+ * await Deno.remove(cwd, { recursive: true });
+ * ```
  */
 export async function verify(args: string[], io: CliIo): Promise<number> {
   const options = parseVerifyArgs(args);
