@@ -46,8 +46,22 @@ export async function planFromLock(s: Session): Promise<Planned> {
       `Cannot tell the kind of lock file "${o.lock}": expected pylock.toml, pylock.<name>.toml or uv.lock (or a file with lock-version = "1.0")`,
     );
   }
-  for (const u of plan.undownloadable) {
-    s.emit({ kind: "warning", message: `${u.project} is not downloadable: ${u.reason}` });
+  for (const p of plan.ownProjects) {
+    s.emit({ kind: "detail", message: `${p} is the locked project itself: nothing to download` });
+  }
+  // A folder without them would install incompletely: a green run must not hide that.
+  if (plan.undownloadable.length > 0) {
+    const lines = plan.undownloadable.map((u) => `${u.project}: ${u.reason}`);
+    throw new DownloadError(
+      "lock-unservable",
+      `The lock names ${plan.undownloadable.length} ${
+        plan.undownloadable.length === 1 ? "package" : "packages"
+      } that ${
+        plan.undownloadable.length === 1 ? "is" : "are"
+      } not a file to download (a git checkout or a local directory needs a build):\n  ${
+        lines.join("\n  ")
+      }`,
+    );
   }
   if (plan.missing.length > 0) {
     const lines = plan.missing.map((m) =>

@@ -295,6 +295,7 @@ export function indexClientOf(s: Session, sources: Sources): SimpleIndexClient {
         url: file.url,
       });
     },
+    onWarning: (message) => s.emit({ kind: "warning", message }),
     refresh: o.refresh ?? false,
     offline: o.offline ?? false,
     ...(o.netrc !== undefined ? { netrc: o.netrc } : {}),

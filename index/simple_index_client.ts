@@ -11,7 +11,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { createHash } from "node:crypto";
 import { match } from "ts-pattern";
 import { normalizeName } from "../pep/name.ts";
-import { parseDistFilename } from "../pep/filename.ts";
+import { InvalidFilenameError, parseDistFilename } from "../pep/filename.ts";
 import type { DistFilename } from "../pep/filename.ts";
 import { type CoreMetadata, parseCoreMetadata } from "../pep/metadata.ts";
 import type {
@@ -114,6 +114,12 @@ export interface SimpleIndexClientOptions {
   rangeRequests?: boolean;
   /** The `User-Agent` header; default `wheelhouse/0.1`. */
   userAgent?: string;
+  /**
+   * Called once per link the client skips for a reason the user should see: a filename that is
+   * not one safe path segment (a separator, a colon or a control character in it). Other invalid
+   * filenames are skipped silently, as pip does.
+   */
+  onWarning?: (message: string) => void;
 }
 
 /** The PyPI simple index. */
@@ -237,6 +243,8 @@ export class SimpleIndexClient implements IndexClient {
   #onWholeFile: ((file: DistFile, bytes: Uint8Array) => Promise<void>) | undefined;
   #range: boolean;
   #credentials: CredentialStore;
+  #onWarning: ((message: string) => void) | undefined;
+  #warned = new Set<string>();
   #http: HttpContext;
   #pages = new SingleFlight<PageResult>();
   #flat = new SingleFlight<DistFileCandidate[]>();
@@ -260,6 +268,7 @@ export class SimpleIndexClient implements IndexClient {
       this.#location({ url: f }, "find-links")
     );
     this.#strategy = options.strategy ?? "first-index";
+    this.#onWarning = options.onWarning;
     this.#format = options.format ?? "auto";
     this.#now = options.now ?? Date.now;
     this.#signal = options.signal;
@@ -408,8 +417,17 @@ export class SimpleIndexClient implements IndexClient {
     let parsed: DistFilename;
     try {
       parsed = parseDistFilename(pf.filename, project);
-    } catch {
-      return undefined; // Invalid file names are skipped, as pip does.
+    } catch (e) {
+      // Invalid file names are skipped, as pip does; one that could name another path is a sign
+      // of a broken or hostile index, so it is said, once, without failing the run.
+      if (e instanceof InvalidFilenameError && e.code === "unsafe-filename") {
+        const key = `${loc.display}\n${pf.filename}`;
+        if (!this.#warned.has(key)) {
+          this.#warned.add(key);
+          this.#onWarning?.(`Skipping a link on ${loc.display}: ${redactText(e.message)}`);
+        }
+      }
+      return undefined;
     }
     let url = pf.url;
     try {

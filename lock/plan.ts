@@ -17,11 +17,13 @@ import {
 } from "../pep/pylock.ts";
 import type { Target } from "../pep/tags.ts";
 import { tagRanker } from "../pep/tags.ts";
+import { Version } from "../pep/version.ts";
 import {
   selectUvLockPackages,
   type UvFile,
   type UvLock,
   UvLockError,
+  uvLockMembers,
   type UvLockPackage,
 } from "../pep/uv_lock.ts";
 import {
@@ -191,6 +193,37 @@ function bestWheel<F extends { filename: string }>(
   return best;
 }
 
+/**
+ * A locked file must be a distribution of the package it is listed under: the folder is flat and
+ * pip picks files by name, so a `click 8.5.0` entry whose file is named `six-1.17.0-…whl` would
+ * put click's bytes where six is looked for.
+ */
+function checkNamesLocked(lockPath: string, wanted: Omit<PlannedFile, "targets">): void {
+  const what = `${wanted.project}${wanted.version === "" ? "" : ` ${wanted.version}`}`;
+  let parsed;
+  try {
+    parsed = parseDistFilename(wanted.filename, wanted.project);
+  } catch (e) {
+    throw new LockError(
+      "wrong-file",
+      `${lockPath}: the file "${wanted.filename}" of ${what} is not a wheel or sdist name: ${
+        (e as Error).message
+      }`,
+      { cause: e },
+    );
+  }
+  const locked = wanted.version === "" ? undefined : Version.tryParse(wanted.version);
+  if (
+    parsed.normalizedName !== wanted.project ||
+    (locked !== undefined && !parsed.version.equals(locked))
+  ) {
+    throw new LockError(
+      "wrong-file",
+      `${lockPath}: the file "${wanted.filename}" is a distribution of ${parsed.normalizedName} ${parsed.version}, not of the locked ${what}`,
+    );
+  }
+}
+
 class Collector {
   readonly #lockPath: string;
   readonly files = new Map<string, PlannedFile>();
@@ -207,6 +240,7 @@ class Collector {
         `${this.#lockPath}: ${wanted.project} file name "${wanted.filename}" is not a plain file name`,
       );
     }
+    checkNamesLocked(this.#lockPath, wanted);
     // Keyed by file name: the wheelhouse is flat, so one name can hold one file only.
     const existing = this.files.get(wanted.filename);
     if (existing !== undefined) {
@@ -238,6 +272,13 @@ function forTarget<T>(target: Target, run: () => T): T {
     }
     throw e;
   }
+}
+
+/** A pylock directory package at the lock's own folder is the project the lock was made for. */
+function isPylockOwnProject(pkg: PylockPackage, lockPath: string): boolean {
+  const dir = pkg.directory;
+  return dir !== undefined && !isAbsolute(dir.path) &&
+    resolvePath(lockPath, "..", dir.path) === resolvePath(lockPath, "..");
 }
 
 function pylockUndownloadable(pkg: PylockPackage): Undownloadable | undefined {
@@ -301,6 +342,7 @@ function pylockUndownloadable(pkg: PylockPackage): Undownloadable | undefined {
 export function planPylock(lock: Pylock, options: LockPlanOptions): LockPlan {
   const out = new Collector(options.lockPath);
   const undownloadable = new Map<string, Undownloadable>();
+  const own = new Set<string>();
   const missing: MissingFile[] = [];
   const extras = options.extras === "all" ? lock.extras : options.extras;
   const groupOpts = options.groups === undefined ? {} : { groups: options.groups };
@@ -316,6 +358,10 @@ export function planPylock(lock: Pylock, options: LockPlanOptions): LockPlan {
         }));
     for (const pkg of packages) {
       const version = pkg.version ?? "";
+      if (isPylockOwnProject(pkg, options.lockPath)) {
+        own.add(pkg.name);
+        continue;
+      }
       const cannot = pylockUndownloadable(pkg);
       if (cannot !== undefined) {
         undownloadable.set(pkg.normalizedName, cannot);
@@ -357,7 +403,12 @@ export function planPylock(lock: Pylock, options: LockPlanOptions): LockPlan {
       } else add(chosen);
     }
   }
-  return { files: [...out.files.values()], undownloadable: [...undownloadable.values()], missing };
+  return {
+    files: [...out.files.values()],
+    undownloadable: [...undownloadable.values()],
+    ownProjects: [...own],
+    missing,
+  };
 }
 
 function uvUndownloadable(pkg: UvLockPackage): Undownloadable | undefined {
@@ -423,6 +474,7 @@ function withSourceLocation(f: UvFile, pkg: UvLockPackage): UvFile {
 export function planUvLock(lock: UvLock, options: LockPlanOptions): LockPlan {
   const out = new Collector(options.lockPath);
   const undownloadable = new Map<string, Undownloadable>();
+  const members = new Set(uvLockMembers(lock));
   const missing: MissingFile[] = [];
   const passes: (Target | undefined)[] = options.allPlatforms ? [undefined] : [...options.targets];
   for (const target of passes) {
@@ -439,6 +491,7 @@ export function planUvLock(lock: UvLock, options: LockPlanOptions): LockPlan {
     const packages = target === undefined ? [...lock.packages] : forTarget(target, select);
     for (const pkg of packages) {
       const version = pkg.version ?? "";
+      if (members.has(pkg)) continue;
       const cannot = uvUndownloadable(pkg);
       if (cannot !== undefined) {
         undownloadable.set(pkg.normalizedName, cannot);
@@ -470,5 +523,10 @@ export function planUvLock(lock: UvLock, options: LockPlanOptions): LockPlan {
       } else add(chosen);
     }
   }
-  return { files: [...out.files.values()], undownloadable: [...undownloadable.values()], missing };
+  return {
+    files: [...out.files.values()],
+    undownloadable: [...undownloadable.values()],
+    ownProjects: [...members].map((p) => p.name),
+    missing,
+  };
 }

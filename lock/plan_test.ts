@@ -227,9 +227,9 @@ Deno.test("planPylock evaluates markers per target on a uv export", () => {
     /cp312-cp312-manylinux_2_17_x86_64/,
   );
   assert.match(win.files.find((f) => f.project === "markupsafe")!.filename, /win_amd64/);
-  // The editable project itself is reported, not downloaded.
-  assert.deepEqual(linux.undownloadable.map((u) => u.project), ["project"]);
-  assert.match(linux.undownloadable[0]!.reason, /editable directory \(\.\)/);
+  // The editable project itself (the lock's own folder) is the project, not a gap.
+  assert.deepEqual(linux.undownloadable, []);
+  assert.deepEqual(linux.ownProjects, ["project"]);
   // --all-platforms: every wheel and sdist of every package.
   const all = planPylock(lock, opts(path, { allPlatforms: true }));
   const expected = lock.packages.flatMap((p) =>
@@ -390,4 +390,63 @@ Deno.test("lockKindOf tells locks by name, then by content", () => {
   assert.equal(lockKindOfName("uv.lock"), "uv");
   assert.equal(lockKindOf("x.toml", "version = 1\nrevision = 3\n\n[[package]]\n"), "uv");
   assert.equal(lockKindOf("x.toml", "[project]\nname = 'a'\n"), undefined);
+});
+
+Deno.test("a locked file whose name is another project's or another version's is refused as wrong-file", () => {
+  const pylock = (file: string) =>
+    parsePylock(`lock-version = "1.0"
+created-by = "test"
+[[packages]]
+name = "click"
+version = "8.5.0"
+wheels = [{ url = "https://example.org/${file}", hashes = { sha256 = "aa" } }]
+`);
+  const path = "/tmp/x/pylock.toml";
+  const plan = (file: string) => planPylock(pylock(file), opts(path, { allPlatforms: true }));
+  assert.equal(plan("click-8.5.0-py3-none-any.whl").files.length, 1);
+  assert.throws(
+    () => plan("six-1.17.0-py2.py3-none-any.whl"),
+    (e: unknown) =>
+      e instanceof LockError && e.code === "wrong-file" &&
+      /"six-1\.17\.0-py2\.py3-none-any\.whl" is a distribution of six 1\.17\.0, not of the locked click 8\.5\.0/
+        .test(e.message),
+  );
+  assert.throws(
+    () => plan("click-8.4.0-py3-none-any.whl"),
+    (e: unknown) => e instanceof LockError && e.code === "wrong-file",
+  );
+  assert.throws(
+    () => plan("click-8.5.0.exe"),
+    (e: unknown) => e instanceof LockError && e.code === "wrong-file",
+  );
+  // uv.lock: a URL that climbs out of its folder to another project's file.
+  const uv = parseUvLock(`version = 1
+[[package]]
+name = "click"
+version = "8.5.0"
+source = { registry = "https://example.org/simple" }
+wheels = [{ url = "https://example.org/x/../../OTHER-8.5.0-py3-none-any.whl", hash = "sha256:aa" }]
+`);
+  assert.throws(
+    () => planUvLock(uv, opts("/tmp/x/uv.lock", { allPlatforms: true })),
+    (e: unknown) =>
+      e instanceof LockError && e.code === "wrong-file" && /other 8\.5\.0/.test(e.message),
+  );
+});
+
+Deno.test("a uv.lock's virtual root is its own project under --all-platforms, not a gap", () => {
+  const lock = parseUvLock(`version = 1
+[[package]]
+name = "app"
+version = "0.1.0"
+source = { virtual = "." }
+dependencies = [{ name = "lib" }]
+[[package]]
+name = "lib"
+version = "1.0"
+source = { directory = "../lib" }
+`);
+  const all = planUvLock(lock, opts("/tmp/x/uv.lock", { allPlatforms: true }));
+  assert.deepEqual(all.ownProjects, ["app"]);
+  assert.deepEqual(all.undownloadable.map((u) => u.project), ["lib"]);
 });

@@ -51,8 +51,13 @@ export interface MissingFile {
 export interface LockPlan {
   /** The files, each once, with the targets it serves. */
   files: PlannedFile[];
-  /** Packages that are no files (VCS, directories). */
+  /** Packages that are no files (VCS, directories) and that the lock's own project needs. */
   undownloadable: Undownloadable[];
+  /**
+   * The projects the lock was made for (uv's workspace members, a pylock's directory at the
+   * lock's own folder): they are not downloaded, and that is not a gap.
+   */
+  ownProjects: string[];
   /** Packages with no file for some target. */
   missing: MissingFile[];
 }
@@ -83,11 +88,13 @@ export type LockErrorCode =
   | "outside-folder"
   | "bad-filename"
   | "duplicate-file"
+  | "wrong-file"
   | "unsupported-target";
 
 /**
  * A lock file that cannot be planned: a file outside the lock's folder, an unusable URL, one file
- * name with two hashes, or a target the lock does not support. The input is at fault.
+ * name with two hashes, a file whose name is not a distribution of the locked project and version,
+ * or a target the lock does not support. The input is at fault.
  *
  * @example
  * ```ts

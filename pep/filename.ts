@@ -10,7 +10,10 @@ import { Version } from "./version.ts";
 import { formatTag, parseTag } from "./tags.ts";
 
 /** Which kind of filename was rejected. */
-export type InvalidFilenameCode = "invalid-wheel-filename" | "invalid-sdist-filename";
+export type InvalidFilenameCode =
+  | "invalid-wheel-filename"
+  | "invalid-sdist-filename"
+  | "unsafe-filename";
 
 /** Error raised for a filename that is not a valid wheel or sdist name. */
 export class InvalidFilenameError extends SyntaxError {
@@ -32,8 +35,12 @@ export class InvalidFilenameError extends SyntaxError {
     reason: string,
     options?: ErrorOptions,
   ) {
-    const kind = code === "invalid-wheel-filename" ? "wheel" : "sdist";
-    super(`Invalid ${kind} filename ${JSON.stringify(filename)}: ${reason}`, options);
+    const kind = code === "invalid-wheel-filename"
+      ? "wheel "
+      : code === "invalid-sdist-filename"
+      ? "sdist "
+      : "";
+    super(`Invalid ${kind}filename ${JSON.stringify(filename)}: ${reason}`, options);
     this.name = "InvalidFilenameError";
     this.code = code;
     this.filename = filename;
@@ -83,6 +90,23 @@ export type DistFilename = WheelFilename | SdistFilename;
 // Python's `\w` with re.UNICODE: letters, numbers and the underscore (packaging's name check).
 const WHEEL_NAME = /^[\p{L}\p{N}_.]+$/u;
 const BUILD_TAG = /^(\d+)(.*)$/s;
+// A filename from an index becomes a path in the folder: a separator, a drive colon or a control
+// byte in it could name another file (`evil-1.8-py3-none-any.sub/y.whl`), so none is accepted.
+// deno-lint-ignore no-control-regex
+const UNSAFE = /[/\\:\u0000-\u001f\u007f]/u;
+
+/** Throws code `unsafe-filename` for a name that is not a single, printable path segment. */
+function checkSafe(filename: string): void {
+  const m = UNSAFE.exec(filename);
+  if (m === null) return;
+  const c = m[0];
+  const what = c === "/" || c === "\\"
+    ? "a path separator"
+    : c === ":"
+    ? "a colon"
+    : `the control character U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}`;
+  throw new InvalidFilenameError("unsafe-filename", filename, `it contains ${what}`);
+}
 
 /**
  * Parses a wheel filename `{name}-{version}(-{build})?-{python}-{abi}-{platform}.whl` as
@@ -91,7 +115,9 @@ const BUILD_TAG = /^(\d+)(.*)$/s;
  * @param filename The file name (no directory).
  * @returns The parsed filename.
  * @throws {InvalidFilenameError} With code `invalid-wheel-filename` when the extension, the number
- *   of parts, the name, the version, the build tag (must start with a digit) or a tag is invalid.
+ *   of parts, the name, the version, the build tag (must start with a digit) or a tag is invalid;
+ *   with code `unsafe-filename` when the name holds a path separator, a colon or a control
+ *   character (it would not be one file in one folder).
  * @example
  * ```ts
  * import { parseWheelFilename } from "./filename.ts";
@@ -110,6 +136,7 @@ export function parseWheelFilename(filename: string): WheelFilename {
       cause === undefined ? undefined : { cause },
     );
   };
+  checkSafe(filename);
   if (!filename.endsWith(".whl")) fail("the extension must be .whl");
   const stem = filename.slice(0, -".whl".length);
   const parts = stem.split("-");
@@ -229,6 +256,7 @@ export function parseSdistFilename(filename: string, project?: string): SdistFil
       cause === undefined ? undefined : { cause },
     );
   };
+  checkSafe(filename);
   const extension = sdistExtension(filename) ??
     fail(`the extension must be one of ${SDIST_EXTENSIONS.join(", ")}`);
   const stem = filename.slice(0, -extension.length);

@@ -358,3 +358,24 @@ Deno.test({
     });
   },
 });
+
+Deno.test("a filename with a path separator, a colon or a control character is unsafe, wherever it is", () => {
+  for (
+    const f of [
+      "evil-1.8-py3-none-any.sub/y.whl",
+      "evil-1.8-py3-none-any.sub\\y.whl",
+      "evil-1.8-py3-none-any\u0000.whl",
+      "evil-1.8-py3-none-c:any.whl",
+      "evil-1.8\n-py3-none-any.whl",
+      "../evil-1.8.tar.gz",
+      "evil-1.8.tar.gz\u001b[2J",
+    ]
+  ) {
+    rejects(() => parseDistFilename(f), "unsafe-filename");
+  }
+  assert.throws(
+    () => parseWheelFilename("evil-1.8-py3-none-any.sub/y.whl"),
+    /Invalid filename "evil-1\.8-py3-none-any\.sub\/y\.whl": it contains a path separator/,
+  );
+  assert.throws(() => parseSdistFilename("evil-1.8.tar.gz\u0007"), /control character U\+0007/);
+});

@@ -429,22 +429,8 @@ export function selectUvLockPackages(
       );
     }
   }
-  const isLocalProject = (p: UvLockPackage) =>
-    p.source.kind === "editable" || p.source.kind === "virtual";
-  let roots: number[];
-  if (lock.members.length > 0) {
-    roots = lock.packages.flatMap((p, i) =>
-      lock.members.includes(p.normalizedName) && isLocalProject(p) ? [i] : []
-    );
-  } else {
-    roots = lock.packages.flatMap((p, i) =>
-      isLocalProject(p) && "path" in p.source && (p.source.path === "." || p.source.path === "")
-        ? [i]
-        : []
-    );
-    if (roots.length === 0) roots = lock.packages.flatMap((p, i) => (isLocalProject(p) ? [i] : []));
-  }
-  const rootPackages = roots.map((i) => lock.packages[i]!);
+  const rootPackages = uvLockMembers(lock);
+  const roots = rootPackages.map((p) => lock.packages.indexOf(p));
 
   const allExtras = new Set(rootPackages.flatMap((p) => [...p.optionalDependencies.keys()]));
   const extras = options.extras === "all"
@@ -519,4 +505,38 @@ export function selectUvLockPackages(
   }
   const rootSet = new Set(roots);
   return lock.packages.filter((_, i) => reached.has(i) && !rootSet.has(i));
+}
+
+/**
+ * The workspace members of a uv.lock: the `[manifest] members` (as local `editable`/`virtual`
+ * packages), else the local project at `"."`, else every local project. They are the project
+ * the lock was made for, not something to download.
+ *
+ * @param lock A parsed lock.
+ * @returns The member packages, in lock order.
+ * @example
+ * ```ts
+ * import { parseUvLock, uvLockMembers } from "./uv_lock.ts";
+ * const lock = parseUvLock(`
+ * version = 1
+ * [[package]]
+ * name = "app"
+ * version = "0.1.0"
+ * source = { virtual = "." }
+ * `);
+ * if (uvLockMembers(lock).map((p) => p.name).join() !== "app") throw new Error("the root");
+ * ```
+ */
+export function uvLockMembers(lock: UvLock): UvLockPackage[] {
+  const isLocalProject = (p: UvLockPackage) =>
+    p.source.kind === "editable" || p.source.kind === "virtual";
+  if (lock.members.length > 0) {
+    return lock.packages.filter((p) =>
+      lock.members.includes(p.normalizedName) && isLocalProject(p)
+    );
+  }
+  const atRoot = lock.packages.filter((p) =>
+    isLocalProject(p) && "path" in p.source && (p.source.path === "." || p.source.path === "")
+  );
+  return atRoot.length > 0 ? atRoot : lock.packages.filter(isLocalProject);
 }
