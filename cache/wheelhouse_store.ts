@@ -689,7 +689,14 @@ export class WheelhouseStore {
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(16, plan.actions.length) }, worker));
+    // Every worker is waited for, failed or not: one that is still copying when another fails
+    // removes its own temp file before the error goes up (a full disk left `.tmp-*` files when
+    // the run ended on the first failure).
+    const settled = await Promise.allSettled(
+      Array.from({ length: Math.min(16, plan.actions.length) }, worker),
+    );
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed !== undefined) throw failed.reason;
     report.manifest.files = entries;
     for (
       const list of [report.kept, report.linked, report.copied, report.fetched, report.replaced]
