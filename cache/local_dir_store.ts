@@ -6,6 +6,8 @@
  * ```
  * archives-v1/<ab>/<sha256>        the bytes
  * archives-v1/<ab>/<sha256>.json   side-car: filename, project, redacted URL, time added
+ * catalog-v1/<project>/<sha256>.json   the catalogue: each archive under its project's name
+ * catalog-v1/<project>/page-<id>.json  an index whose page of the project is kept
  * http-v1/<ab>/<sha256 of key>     one file per page: header (key, metadata) and body
  * partial/                         interrupted downloads, named after their URL
  * ```
@@ -47,8 +49,10 @@ import {
   type CacheLookup,
   type CacheStats,
   type CacheStore,
+  type CatalogueEntry,
   type HttpCacheEntry,
   type HttpCacheStorage,
+  type ProjectCatalogue,
   type PruneReport,
   type PutInfo,
   type PutSource,
@@ -89,6 +93,10 @@ export interface ObtainRequest {
   project?: string;
   /** Extra request headers for the download, e.g. `authorization` for a private index. */
   headers?: Record<string, string>;
+  /** Where the file was listed (index URL, find-links location), for the catalogue. */
+  origin?: string;
+  /** The file's Requires-Python from its listing, for the catalogue. */
+  requiresPython?: string;
 }
 
 /** Result of {@linkcode LocalDirStore.obtain}. */
@@ -228,6 +236,11 @@ export class LocalDirStore implements CacheStore {
 
   #httpDir(): string {
     return join(this.#root, "http-v1");
+  }
+
+  #catalogueDir(project?: string): string {
+    const dir = join(this.#root, "catalog-v1");
+    return project === undefined ? dir : join(dir, project);
   }
 
   #entryPath(sha256: string): string {
@@ -395,6 +408,7 @@ export class LocalDirStore implements CacheStore {
       const existing = await this.get(expected);
       if (existing.kind === "hit") {
         if ("path" in source && source.move) await this.#fs.rm(source.path).catch(() => {});
+        await this.#catalogue(existing.info, info, true);
         return existing.info;
       }
     }
@@ -479,6 +493,9 @@ export class LocalDirStore implements CacheStore {
         entry.fingerprint = fingerprint;
         await this.#writeSideCar(path, entry);
       }
+      // After the archive: a crash in between leaves an archive without a catalogue line, which
+      // the next put or obtain of it (or `prune`) writes; never a line without an archive.
+      await this.#catalogue(entry, info, false);
       return entry;
     } catch (e) {
       if (e instanceof CacheError) throw e;
@@ -501,6 +518,11 @@ export class LocalDirStore implements CacheStore {
    */
   async delete(sha256: string): Promise<boolean> {
     const path = this.#entryPath(checkKey(sha256));
+    const { project } = await this.#readInfo(sha256.toLowerCase(), 0);
+    if (project !== undefined) {
+      await this.#fs.rm(join(this.#catalogueDir(project), `${sha256.toLowerCase()}.json`))
+        .catch(() => {});
+    }
     let present = true;
     try {
       await this.#fs.unlink(path);
@@ -514,6 +536,178 @@ export class LocalDirStore implements CacheStore {
     }
     await this.#fs.rm(`${path}.json`).catch(() => {});
     return present;
+  }
+
+  /**
+   * Writes an archive's catalogue line, best effort (a lost one is written again by the next put
+   * or obtain of the file, or by `prune`). With `onlyIfMissing`, an existing line is kept unless
+   * the new facts add an origin or a Requires-Python it lacks.
+   */
+  async #catalogue(
+    entry: CacheEntryInfo,
+    info: {
+      filename?: string;
+      project?: string;
+      url?: string;
+      origin?: string;
+      requiresPython?: string;
+    },
+    onlyIfMissing: boolean,
+  ): Promise<void> {
+    const filename = info.filename ?? entry.filename;
+    const project = info.project !== undefined
+      ? normalizeName(info.project)
+      : entry.project ?? (filename === undefined ? undefined : projectOf({ filename }));
+    if (filename === undefined || project === undefined || !isValidName(project)) return;
+    const path = join(this.#catalogueDir(project), `${entry.sha256}.json`);
+    if (onlyIfMissing && info.origin === undefined && info.requiresPython === undefined) {
+      if (await this.#fs.stat(path).then(() => true, () => false)) return;
+    }
+    const line: CatalogueEntry = { project, filename, sha256: entry.sha256, size: entry.size };
+    const url = info.url ?? entry.url;
+    if (url !== undefined) line.url = redactUrl(url);
+    if (info.origin !== undefined) line.origin = redactUrl(info.origin);
+    if (info.requiresPython !== undefined) line.requiresPython = info.requiresPython;
+    if (onlyIfMissing) {
+      const old = await this.#readCatalogueLine(path);
+      if (old !== undefined) {
+        if (
+          (info.origin === undefined || old.origin !== undefined) &&
+          (info.requiresPython === undefined || old.requiresPython !== undefined)
+        ) return;
+        line.origin ??= old.origin!;
+        if (line.origin === undefined) delete line.origin;
+        line.requiresPython ??= old.requiresPython!;
+        if (line.requiresPython === undefined) delete line.requiresPython;
+      }
+    }
+    line.addedMs = this.#now();
+    await this.#fs.mkdir(this.#catalogueDir(project), { recursive: true })
+      .then(() =>
+        writeAtomic(path, new TextEncoder().encode(JSON.stringify(line)), {
+          ...this.#atomic(),
+          sync: false,
+        })
+      )
+      .catch(() => {});
+  }
+
+  async #readCatalogueLine(path: string): Promise<CatalogueEntry | undefined> {
+    try {
+      const raw = JSON.parse(new TextDecoder().decode(await this.#fs.readFile(path))) as Record<
+        string,
+        unknown
+      >;
+      if (
+        typeof raw.project !== "string" || typeof raw.filename !== "string" ||
+        typeof raw.sha256 !== "string" || !SHA256.test(raw.sha256) || typeof raw.size !== "number"
+      ) return undefined;
+      const line: CatalogueEntry = {
+        project: raw.project,
+        filename: raw.filename,
+        sha256: raw.sha256,
+        size: raw.size,
+      };
+      for (const k of ["url", "origin", "requiresPython"] as const) {
+        if (typeof raw[k] === "string") line[k] = raw[k] as string;
+      }
+      if (typeof raw.addedMs === "number") line.addedMs = raw.addedMs;
+      return line;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Builds the catalogue once for a cache written before it existed, from the archives'
+   * side-cars; a marker file says it is done (a crash midway means it runs again).
+   */
+  async #ensureCatalogue(): Promise<void> {
+    const marker = join(this.#catalogueDir(), ".complete");
+    if (await this.#fs.stat(marker).then(() => true, () => false)) return;
+    for (const entry of await this.list()) await this.#catalogue(entry, {}, true);
+    await this.#fs.mkdir(this.#catalogueDir(), { recursive: true })
+      .then(() => writeAtomic(marker, new Uint8Array(), { ...this.#atomic(), sync: false }))
+      .catch(() => {});
+  }
+
+  /**
+   * What the cache holds for a project: each archive present under the project's name (from any
+   * index, folder, path or URL it came from), and the indexes whose page of it is kept. Lines
+   * whose archive is gone are left out. The catalogue is small (one line per archive, by
+   * project), so this reads one folder, not the whole cache.
+   *
+   * @param project A project name (any spelling).
+   * @returns The project's catalogue; empty lists when the cache holds nothing of it.
+   * @example
+   * ```ts
+   * import { LocalDirStore } from "./local_dir_store.ts";
+   * const root = await Deno.makeTempDir();
+   * const store = new LocalDirStore(root);
+   * await store.put({ bytes: new Uint8Array([1, 2]) }, { filename: "my_pkg-0.1-py3-none-any.whl" });
+   * const got = await store.catalogue("My.Pkg");
+   * await Deno.remove(root, { recursive: true });
+   * if (got.files[0]?.filename !== "my_pkg-0.1-py3-none-any.whl") throw new Error("listed");
+   * ```
+   */
+  async catalogue(project: string): Promise<ProjectCatalogue> {
+    const name = normalizeName(project);
+    const out: ProjectCatalogue = { project: name, files: [], pages: [] };
+    if (!isValidName(project)) return out;
+    await this.#ensureCatalogue();
+    const dir = this.#catalogueDir(name);
+    for (const file of (await this.#readdir(dir)).sort()) {
+      if (file.startsWith("page-") && file.endsWith(".json")) {
+        try {
+          const raw = JSON.parse(
+            new TextDecoder().decode(await this.#fs.readFile(join(dir, file))),
+          ) as { index?: unknown };
+          if (typeof raw.index === "string") out.pages.push(raw.index);
+        } catch { /* a torn or foreign file is no page */ }
+        continue;
+      }
+      if (!file.endsWith(".json") || !SHA256.test(file.slice(0, -5))) continue;
+      const line = await this.#readCatalogueLine(join(dir, file));
+      if (line === undefined || line.sha256 !== file.slice(0, -5)) continue;
+      if (await this.has(line.sha256)) out.files.push(line);
+    }
+    out.files.sort((a, b) => a.filename < b.filename ? -1 : a.filename > b.filename ? 1 : 0);
+    out.pages.sort();
+    return out;
+  }
+
+  /**
+   * The projects the catalogue names (some may have no archive left; {@linkcode catalogue}
+   * says).
+   *
+   * @returns Normalised names, sorted.
+   */
+  async catalogueProjects(): Promise<string[]> {
+    await this.#ensureCatalogue();
+    return (await this.#readdir(this.#catalogueDir())).filter((n) => isValidName(n)).sort();
+  }
+
+  /**
+   * Records that an index's page of a project is kept, so an offline run that names another
+   * index can say which one to name. Best effort; the URL is stored redacted.
+   *
+   * @param project A project name.
+   * @param index The index URL.
+   */
+  async recordPage(project: string, index: string): Promise<void> {
+    if (!isValidName(project)) return;
+    const name = normalizeName(project);
+    const redacted = redactUrl(index);
+    const path = join(this.#catalogueDir(name), `page-${sha256Hex(redacted).slice(0, 16)}.json`);
+    if (await this.#fs.stat(path).then(() => true, () => false)) return;
+    await this.#fs.mkdir(this.#catalogueDir(name), { recursive: true })
+      .then(() =>
+        writeAtomic(path, new TextEncoder().encode(JSON.stringify({ index: redacted })), {
+          ...this.#atomic(),
+          sync: false,
+        })
+      )
+      .catch(() => {});
   }
 
   async #readdir(path: string): Promise<string[]> {
@@ -588,7 +782,30 @@ export class LocalDirStore implements CacheStore {
       }
     }
     await this.#prunePartials(now, remove);
+    await this.#pruneCatalogue(now, remove);
     return report;
+  }
+
+  /** Drops catalogue lines whose archive is gone and stale temp files; writes missing lines. */
+  async #pruneCatalogue(
+    now: number,
+    remove: (path: string, size: number) => Promise<void>,
+  ): Promise<void> {
+    for (const project of await this.#readdir(this.#catalogueDir())) {
+      const dir = this.#catalogueDir(project);
+      for (const name of await this.#readdir(dir)) {
+        const path = join(dir, name);
+        const st = await this.#fs.stat(path).catch(() => undefined);
+        if (st === undefined || !st.isFile) continue;
+        if (name.startsWith(TEMP_PREFIX)) {
+          if (now - st.mtimeMs > this.#staleTempMs) await remove(path, st.size);
+        } else if (SHA256.test(name.slice(0, -5)) && !(await this.has(name.slice(0, -5)))) {
+          // Bookkeeping of an archive already gone (and counted): not a file of its own.
+          await this.#fs.rm(path).catch(() => {});
+        }
+      }
+    }
+    for (const entry of await this.list()) await this.#catalogue(entry, {}, true);
   }
 
   /**
@@ -647,7 +864,9 @@ export class LocalDirStore implements CacheStore {
     const report: PruneReport = { removedFiles: 0, freedBytes: 0 };
     if (project === undefined) {
       const stats = await this.stats();
-      for (const dir of [this.#archives(), this.#httpDir(), this.partialDir]) {
+      for (
+        const dir of [this.#archives(), this.#httpDir(), this.partialDir, this.#catalogueDir()]
+      ) {
         await this.#fs.rm(dir, { recursive: true });
       }
       report.removedFiles = stats.entries + stats.httpEntries + stats.partialFiles;
@@ -662,6 +881,7 @@ export class LocalDirStore implements CacheStore {
       );
     }
     const wanted = normalizeName(project);
+    await this.#fs.rm(this.#catalogueDir(wanted), { recursive: true }).catch(() => {});
     for (const entry of await this.list()) {
       if (entry.project === wanted && await this.delete(entry.sha256)) {
         report.removedFiles++;
@@ -789,7 +1009,10 @@ export class LocalDirStore implements CacheStore {
     let repaired = false;
     if (request.sha256 !== undefined) {
       const found = await this.get(request.sha256, { verify: "changed" });
-      if (found.kind === "hit") return { ...found.info, path: found.path, fetched: false };
+      if (found.kind === "hit") {
+        await this.#catalogue(found.info, request, true);
+        return { ...found.info, path: found.path, fetched: false };
+      }
       repaired = found.reason === "corrupt";
       const finished = await this.#publishFinished(request, request.sha256.toLowerCase());
       if (finished !== undefined) return finished;
@@ -844,6 +1067,8 @@ export class LocalDirStore implements CacheStore {
     const info: PutInfo = { sha256: result.sha256, url: request.url };
     if (request.filename !== undefined) info.filename = request.filename;
     if (request.project !== undefined) info.project = request.project;
+    if (request.origin !== undefined) info.origin = request.origin;
+    if (request.requiresPython !== undefined) info.requiresPython = request.requiresPython;
     // The fetcher hashed the bytes as it wrote them: no second read.
     const entry = await this.put({
       path: destination,

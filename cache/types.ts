@@ -63,6 +63,43 @@ export interface PutInfo {
   project?: string;
   /** Source URL; stored redacted. */
   url?: string;
+  /** Where the file was listed (an index URL, a find-links location); stored redacted. */
+  origin?: string;
+  /** The file's Requires-Python, when its listing gave one. */
+  requiresPython?: string;
+}
+
+/**
+ * One archive as the cache's catalogue lists it: what an offline run needs to offer the file
+ * under its project's name, whatever index, folder or path it first came from.
+ */
+export interface CatalogueEntry {
+  /** PEP 503 normalised project name. */
+  project: string;
+  /** The distribution file name. */
+  filename: string;
+  /** Lowercase hex sha256: the archive's key. */
+  sha256: string;
+  /** Size in bytes. */
+  size: number;
+  /** Where it was downloaded from, credentials redacted. */
+  url?: string;
+  /** Where it was listed (index URL, find-links location, "direct reference"), redacted. */
+  origin?: string;
+  /** Its Requires-Python, when the listing gave one. */
+  requiresPython?: string;
+  /** When it was catalogued, ms since the epoch. */
+  addedMs?: number;
+}
+
+/** What the cache holds for one project. */
+export interface ProjectCatalogue {
+  /** PEP 503 normalised project name. */
+  project: string;
+  /** The archives present in the cache, by filename. */
+  files: CatalogueEntry[];
+  /** The indexes (redacted URLs) whose page of this project the cache has kept. */
+  pages: string[];
 }
 
 /** What `prune` removed. */

@@ -318,9 +318,9 @@ const CACHE_CONFIG = {
   strict: true,
 } as const satisfies ParseArgsConfig;
 
-/** Options of `cache dir|info|clean|prune`. */
+/** Options of `cache dir|info|list|clean|prune`. */
 export interface CacheCommandOptions {
-  action: "dir" | "info" | "clean" | "prune";
+  action: "dir" | "info" | "list" | "clean" | "prune";
   projects: string[];
   cacheDir: string | undefined;
   help: boolean;
@@ -338,14 +338,17 @@ export function parseCacheArgs(args: string[]): CacheCommandOptions {
   if (values.help && action === undefined) {
     return { action: "dir", projects: [], cacheDir: values["cache-dir"], help: true };
   }
-  if (action !== "dir" && action !== "info" && action !== "clean" && action !== "prune") {
+  if (
+    action !== "dir" && action !== "info" && action !== "list" && action !== "clean" &&
+    action !== "prune"
+  ) {
     throw new UsageError(
       action === undefined
-        ? "cache needs an action: dir, info, clean [PROJECT...] or prune"
-        : `unknown cache action "${action}"; expected dir, info, clean or prune`,
+        ? "cache needs an action: dir, info, list [PROJECT...], clean [PROJECT...] or prune"
+        : `unknown cache action "${action}"; expected dir, info, list, clean or prune`,
     );
   }
-  if (action !== "clean" && rest.length > 0) {
+  if (action !== "clean" && action !== "list" && rest.length > 0) {
     throw new UsageError(`cache ${action} takes no arguments, got "${rest.join(" ")}"`);
   }
   return { action, projects: rest, cacheDir: values["cache-dir"], help: values.help ?? false };

@@ -1,4 +1,5 @@
-// `wheelhouse cache dir|info|clean [PROJECT...]|prune`: look after the download cache.
+// `wheelhouse cache dir|info|list [PROJECT...]|clean [PROJECT...]|prune`: look after the
+// download cache.
 import * as fsp from "node:fs/promises";
 import { constants } from "node:fs";
 import { resolve } from "node:path";
@@ -7,6 +8,7 @@ import { LocalDirStore } from "../cache/local_dir_store.ts";
 import type { CliIo } from "./io.ts";
 import { parseCacheArgs, UsageError } from "./_options.ts";
 import { isValidName } from "../pep/name.ts";
+import { parseDistFilename } from "../pep/filename.ts";
 import { formatBytes, plural } from "./_format.ts";
 import { thisMachine } from "./_host.ts";
 import { InputError } from "./_errors.ts";
@@ -16,6 +18,8 @@ const HELP = `Usage: wheelhouse cache ACTION [--cache-dir DIR]
 Actions:
   dir                 print the cache directory
   info                entries, sizes, cached index pages and partial downloads
+  list [PROJECT...]   what the cache holds per project (versions, files, where from): what
+                      an --offline run can serve
   clean [PROJECT...]  remove everything, or only these projects' files and index pages
   prune               remove stale temporary and partial files and corrupt entries
 
@@ -87,6 +91,8 @@ export async function cacheCommand(args: string[], io: CliIo): Promise<number> {
       );
       return 0;
     }
+    case "list":
+      return await listCache(store, options.projects, io);
     case "clean": {
       const bad = options.projects.filter((p) => !isValidName(p));
       if (bad.length > 0) {
@@ -114,5 +120,51 @@ export async function cacheCommand(args: string[], io: CliIo): Promise<number> {
       );
       return 0;
     }
+  }
+}
+
+/** `cache list`: per project, its versions and files with where each came from. */
+async function listCache(store: LocalDirStore, projects: string[], io: CliIo): Promise<number> {
+  const bad = projects.filter((p) => !isValidName(p));
+  if (bad.length > 0) {
+    throw new UsageError(
+      `cache list takes project names; not project names: ${bad.map((b) => `"${b}"`).join(", ")}`,
+    );
+  }
+  const names = projects.length > 0 ? projects : await store.catalogueProjects();
+  const out: string[] = [];
+  let shown = 0;
+  for (const name of names) {
+    const c = await store.catalogue(name);
+    if (c.files.length === 0 && c.pages.length === 0) {
+      if (projects.length > 0) out.push(`${c.project}: nothing in the cache`);
+      continue;
+    }
+    shown++;
+    const versions = new Set<string>();
+    for (const f of c.files) {
+      const v = versionOf(f.filename, c.project);
+      if (v !== undefined) versions.add(v);
+    }
+    out.push(
+      `${c.project}: ${plural(c.files.length, "file")}${
+        versions.size > 0 ? ` (${[...versions].join(", ")})` : ""
+      }`,
+    );
+    for (const f of c.files) {
+      out.push(`  ${f.filename}  ${formatBytes(f.size)}  from ${f.origin ?? f.url ?? "?"}`);
+    }
+    for (const p of c.pages) out.push(`  index page kept from ${p}`);
+  }
+  if (projects.length === 0 && shown === 0) out.push(`The cache ${store.root} holds no files`);
+  io.stdout.write(`${out.join("\n")}\n`);
+  return 0;
+}
+
+function versionOf(filename: string, project: string): string | undefined {
+  try {
+    return parseDistFilename(filename, project).version.toString();
+  } catch {
+    return undefined;
   }
 }

@@ -26,6 +26,7 @@ import {
   targetSlug,
 } from "./_outputs.ts";
 import type { Planned, Session } from "./_session.ts";
+import { OFFLINE_HINT } from "./_offline.ts";
 
 /** Where the planned files are before any transfer. */
 export interface Located {
@@ -52,6 +53,14 @@ export async function locate(s: Session, planned: Planned): Promise<Located> {
   );
   const present = await wheelhouse.scan();
   for (const f of planned.files) {
+    // Offline, a direct URL given without a hash is found in the cache by the URL it came from.
+    if (f.sha256 === undefined && (s.options.offline ?? false) && !f.url.startsWith("file:")) {
+      const url = redactUrl(f.url);
+      const held = (await s.store.catalogue(f.project)).files.find((c) =>
+        c.url === url && c.filename === f.filename
+      );
+      if (held !== undefined) f.sha256 = held.sha256;
+    }
     if (f.sha256 !== undefined) {
       match(await s.store.get(f.sha256, { verify: "changed" }))
         .with({ kind: "hit" }, (hit) => void cachedPaths.set(f.url, hit.path))
@@ -106,13 +115,19 @@ export async function deliver(
   const { store, fetcher } = s;
   const { remote, cachedPaths, present } = located;
   const wanted = planned.files;
-  if ((s.options.offline ?? false) && remote.length > 0) {
-    const lines = remote.map((f) => `${f.project} ${f.version}: ${f.filename}`);
+  // Local files (find-links folders, paths, file: URLs) need no network: offline reads them.
+  const unreachable = (s.options.offline ?? false)
+    ? remote.filter((f) => !f.url.startsWith("file:"))
+    : [];
+  if (unreachable.length > 0) {
+    const lines = unreachable.map((f) =>
+      `${f.project} ${f.version}: ${f.filename} (${redactUrl(f.url)})`
+    );
     throw new DownloadError(
       "offline-miss",
-      `Offline, and the cache lacks ${remote.length} file${remote.length === 1 ? "" : "s"}:\n  ${
-        lines.join("\n  ")
-      }\nhint: run once without --offline to fill the cache.`,
+      `Offline, and the cache lacks ${unreachable.length} file${
+        unreachable.length === 1 ? "" : "s"
+      }:\n  ${lines.join("\n  ")}\n${OFFLINE_HINT}`,
     );
   }
   const t0 = s.now();
@@ -134,6 +149,10 @@ export async function deliver(
           filename: f.filename,
           project: f.project,
           headers: planned.headersFor(url),
+          ...(f.origin !== undefined && !f.origin.startsWith("the cache")
+            ? { origin: f.origin }
+            : {}),
+          ...(f.requiresPython !== undefined ? { requiresPython: f.requiresPython } : {}),
         }, s.signal !== undefined ? { signal: s.signal } : {});
       try {
         const early = s.early.get(f.url);

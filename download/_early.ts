@@ -1,11 +1,11 @@
 // Early downloads: a file the resolver has decided on starts downloading at once, so transfers
 // overlap resolution; versions the resolver backtracks from are cancelled.
-import type { SimpleIndexClient } from "../index/simple_index_client.ts";
+import type { IndexClient } from "../index/types.ts";
 import type { ResolveEvent } from "../resolver/types.ts";
 import type { EarlyDownload, Session } from "./_session.ts";
 
 /** Starts the download of a file the resolver has just decided on, once per URL. */
-export function startEarly(s: Session, e: ResolveEvent, client: SimpleIndexClient): void {
+export function startEarly(s: Session, e: ResolveEvent, client: IndexClient): void {
   if (e.kind !== "decided" || e.file === undefined || s.early.has(e.file.url)) return;
   const file = e.file;
   const sha256 = file.hashes["sha256"]?.toLowerCase();
@@ -23,6 +23,12 @@ export function startEarly(s: Session, e: ResolveEvent, client: SimpleIndexClien
     filename: file.filename,
     project: e.name,
     headers: client.authHeaders(file.url),
+    ...(file.origin !== undefined && !file.origin.startsWith("the cache")
+      ? { origin: file.origin }
+      : {}),
+    ...(file.requiresPython !== undefined
+      ? { requiresPython: file.requiresPython.toString() }
+      : {}),
   }, { signal })
     // Delivery reports the error if the file is still wanted: its retries are spent already.
     .catch((e: unknown) => {

@@ -4,8 +4,9 @@ import * as fsp from "node:fs/promises";
 import { basename, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parsePyproject, selectPyprojectRequirements } from "../pep/pyproject.ts";
-import { Requirement } from "../pep/requirement.ts";
+import type { Requirement } from "../pep/requirement.ts";
 import {
+  parseRequirementLine,
   parseRequirementsFile,
   type RequirementsFile,
   RequirementsFileError,
@@ -152,12 +153,14 @@ function rejectUrl(flag: string, file: string): void {
   }
 }
 
-function parseArgRequirement(text: string): Requirement {
+/** A command-line requirement, parsed as pip does: archive paths and relative `file:` URLs too. */
+function parseArgRequirement(text: string, cwd: string): Requirement {
   try {
-    return Requirement.parse(text);
+    return parseRequirementLine(text, { cwd });
   } catch (e) {
     if (e instanceof SyntaxError) {
-      throw new DownloadError("invalid-input", `Invalid requirement "${text}": ${e.message}`);
+      const reason = e.message.replace(/^<command line> line 1(, column \d+)?: /, "");
+      throw new DownloadError("invalid-input", `Invalid requirement "${text}": ${reason}`);
     }
     throw e;
   }
@@ -191,7 +194,7 @@ export async function gatherInputs(
   const { cwd, read, env } = context;
   const readPyproject = readTextOrFail(read, "a pyproject.toml");
   const inputs: Inputs = {
-    requirements: (options.requirements ?? []).map(parseArgRequirement),
+    requirements: (options.requirements ?? []).map((r) => parseArgRequirement(r, cwd)),
     constraints: [],
     hashes: new Map(),
     indexUrl: options.indexUrl,
@@ -221,9 +224,9 @@ export async function gatherInputs(
   ): Promise<RequirementsFile> => {
     try {
       return await parseRequirementsFile(path, {
+        // Paths on requirement lines are relative to the file that holds them.
         reader: { readFile: readTextReason(read) },
         env: envRecord,
-        cwd,
       });
     } catch (e) {
       // The file given is over the cap: say so by the option (an included one keeps file:line).

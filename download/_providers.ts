@@ -6,24 +6,29 @@ import type { PlannedFile } from "../lock/types.ts";
 import { DownloadError } from "./types.ts";
 import type { Requirement } from "../pep/requirement.ts";
 import { redactUrl } from "../fetcher/redact.ts";
+import { normalizeName } from "../pep/name.ts";
 
 /**
  * A provider that answers each project's versions once per run (so pages asked for early are
  * not read again) and remembers which projects an offline run could not find in the cache.
  */
-export function offlineAware(inner: Provider): Provider & { misses: Set<string> } {
+export function offlineAware(
+  inner: Provider,
+): Provider & { misses: Set<string>; wantedBy: Map<string, string[]> } {
   const misses = new Set<string>();
+  // Who asked for each dependency, so a miss can say which range was wanted and by whom.
+  const wantedBy = new Map<string, string[]>();
   const versions = new Map<string, ReturnType<Provider["versions"]>>();
   return {
     misses,
+    wantedBy,
     ...(inner.prefetch !== undefined ? { prefetch: inner.prefetch } : {}),
     versions(name, options) {
       let answer = versions.get(name);
       if (answer === undefined) {
         answer = inner.versions(name, options).then((outcome) => {
-          if (outcome.kind === "not-found" && /offline cache/.test(outcome.reason ?? "")) {
-            misses.add(name);
-          }
+          // Recorded online too; only an offline run reports them.
+          if (outcome.kind === "not-found") misses.add(name);
           return outcome;
         });
         // A failure is remembered too: its retries are spent, and `--retries N` means N per
@@ -37,6 +42,16 @@ export function offlineAware(inner: Provider): Provider & { misses: Set<string> 
       const outcome = await inner.metadata(name, candidate, options);
       if (outcome.kind === "unavailable" && /offline/.test(outcome.reason)) {
         misses.add(`${name} ${candidate.version}`);
+      }
+      if (outcome.kind === "found") {
+        for (const r of outcome.metadata.requiresDist) {
+          const dep = normalizeName(r.name);
+          const list = wantedBy.get(dep) ?? [];
+          const range = r.specifier.isAny ? "" : r.specifier.toString();
+          const text = `${r.name}${range} (by ${name} ${candidate.version})`;
+          if (!list.includes(text)) list.push(text);
+          wantedBy.set(dep, list);
+        }
       }
       return outcome;
     },

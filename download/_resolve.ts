@@ -13,8 +13,10 @@ import { gatherInputs, ignoredFindLinks } from "./_inputs.ts";
 import { binarySelector } from "./_check.ts";
 import { withDirectReferences } from "./_direct.ts";
 import { checkHashes, hashFiltered, offlineAware, requirePins } from "./_providers.ts";
-import { indexClientOf, type Planned, type Session, targetsOf } from "./_session.ts";
+import { type Planned, resolverClientOf, type Session, targetsOf } from "./_session.ts";
 import { startEarly } from "./_early.ts";
+import { redactUrl } from "../fetcher/redact.ts";
+import { explainOfflineMisses, OFFLINE_HINT } from "./_offline.ts";
 
 /** Runs `task` on every item, at most `limit` at a time. */
 async function eachBounded<T>(
@@ -47,7 +49,7 @@ export async function planFromRequirements(s: Session, speculate: boolean): Prom
       "Nothing to download: the requirement files list no requirements",
     );
   }
-  const client = indexClientOf(s, inputs);
+  const client = resolverClientOf(s, inputs);
   s.hashesRequired = inputs.requireHashes || inputs.hashes.size > 0;
   if (s.hashesRequired) requirePins(inputs);
   // pip counts a direct reference's `#sha256=` as a given hash (it does not turn hash checking on).
@@ -121,12 +123,30 @@ export async function planFromRequirements(s: Session, speculate: boolean): Prom
       ...(s.signal !== undefined ? { signal: s.signal } : {}),
     });
   } catch (e) {
-    if (e instanceof ResolutionError && offline && provider.misses.size > 0) {
+    if (e instanceof ResolutionError && offline) {
+      // The projects the explanation names, besides those not found at all: offline, "no
+      // version fits" usually means the cache holds other versions than the ones wanted.
+      const named = [
+        ...inputs.requirements.map((r) => r.normalizedName),
+        ...provider.wantedBy.keys(),
+      ]
+        .filter((p) =>
+          !provider.misses.has(p) &&
+          new RegExp(`no version of ${p.replace(/[.]/g, "\\.")}[^a-z0-9._-]`, "i").test(
+            e.message.replaceAll("_", "-"),
+          )
+        );
+      const lines = await explainOfflineMisses(
+        s,
+        inputs,
+        provider.misses,
+        named,
+        inputs.requirements,
+        provider.wantedBy,
+      );
       throw new DownloadError(
         "offline-miss",
-        `Offline, and the cache lacks the index pages or metadata of: ${
-          [...provider.misses].sort().join(", ")
-        }\n${e.message}\nhint: run once without --offline to fill the cache.`,
+        `Offline, and nothing this machine holds can serve:\n${lines}\n${e.message}\n${OFFLINE_HINT}`,
         { cause: e },
       );
     }
@@ -151,6 +171,7 @@ export async function planFromRequirements(s: Session, speculate: boolean): Prom
     version: f.version.toString(),
     filename: f.file.filename,
     url: f.file.url,
+    ...(f.file.origin !== undefined ? { origin: f.file.origin } : {}),
     sha256: f.file.hashes["sha256"]?.toLowerCase(),
     size: f.file.size,
     targets: [...f.targets],
@@ -158,6 +179,11 @@ export async function planFromRequirements(s: Session, speculate: boolean): Prom
       ? { requiresPython: f.file.requiresPython.toString() }
       : {}),
   }));
+  for (const f of files) {
+    if (f.origin !== undefined) {
+      s.emit({ kind: "detail", message: `${f.filename}: listed by ${redactUrl(f.origin)}` });
+    }
+  }
   checkHashes(inputs, files, s.hashesRequired);
   return {
     targets,

@@ -6,8 +6,15 @@ import { join, resolve } from "node:path";
 import process from "node:process";
 import { LocalDirStore, type ObtainResult } from "../cache/local_dir_store.ts";
 import type { PresentFile } from "../cache/wheelhouse_store.ts";
-import type { CachedResponseMeta, HttpCacheStorage, IndexSpec } from "../index/types.ts";
+import type {
+  CachedResponseMeta,
+  HttpCacheStorage,
+  IndexClient,
+  IndexSpec,
+} from "../index/types.ts";
 import { DEFAULT_INDEX_URL, SimpleIndexClient } from "../index/simple_index_client.ts";
+import { CacheIndexClient } from "../index/cache_index_client.ts";
+import { LayeredIndexClient } from "../index/layered_index_client.ts";
 import { HttpFetchStrategy } from "../fetcher/http_fetch_strategy.ts";
 import { redactUrl } from "../fetcher/redact.ts";
 import { retryingFetch } from "../fetcher/retrying_fetch.ts";
@@ -282,7 +289,7 @@ export function indexClientOf(s: Session, sources: Sources): SimpleIndexClient {
         }),
     }),
     now: s.now,
-    cache: s.pages,
+    cache: cataloguedPages(s, indexes.map((i) => typeof i === "string" ? i : i.url)),
     // A file read whole for its metadata (no PEP 658, no Range) goes into the cache, so it is
     // not downloaded a second time.
     onWholeFile: async (file, bytes) => {
@@ -293,6 +300,8 @@ export function indexClientOf(s: Session, sources: Sources): SimpleIndexClient {
         filename: file.filename,
         project: file.parsed.normalizedName,
         url: file.url,
+        origin: file.index,
+        ...(file.requiresPython !== undefined ? { requiresPython: file.requiresPython } : {}),
       });
     },
     onWarning: (message) => s.emit({ kind: "warning", message }),
@@ -300,6 +309,68 @@ export function indexClientOf(s: Session, sources: Sources): SimpleIndexClient {
     offline: o.offline ?? false,
     ...(o.netrc !== undefined ? { netrc: o.netrc } : {}),
     ...(s.signal !== undefined ? { signal: s.signal } : {}),
+  });
+}
+
+/** A URL without its user-info and with one trailing slash, to compare index locations. */
+function bareIndexUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = "";
+    u.password = "";
+    return u.href.endsWith("/") ? u.href : `${u.href}/`;
+  } catch {
+    return url;
+  }
+}
+
+/**
+ * The session's page storage, noting in the cache's catalogue which index each kept project
+ * page came from: an offline run that names another index (or none) can then say which to name.
+ */
+function cataloguedPages(s: Session, indexes: readonly string[]): HttpCacheStorage {
+  const bases = indexes.map(bareIndexUrl);
+  return {
+    get: (key) => s.pages.get(key),
+    put: async (key, body, meta) => {
+      await s.pages.put(key, body, meta);
+      // Page keys are `page:<format>:<url>` (index/simple_index_client.ts).
+      const m = /^page:[a-z]+:(.*)$/s.exec(key);
+      if (m === null) return;
+      const bare = bareIndexUrl(m[1]!);
+      for (const base of bases) {
+        const rest = bare.startsWith(base) ? bare.slice(base.length) : undefined;
+        const project = rest === undefined ? undefined : /^([^/]+)\/$/.exec(rest)?.[1];
+        if (project !== undefined) await s.store.recordPage(project, base);
+      }
+    },
+  };
+}
+
+/**
+ * The index client the resolver asks: the run's indexes and find-links, and offline also
+ * everything the cache holds (any index, folder, path or URL it came from), found by name —
+ * after the named indexes, under the index strategy's rule.
+ */
+export function resolverClientOf(s: Session, sources: Sources): IndexClient {
+  const named = indexClientOf(s, sources);
+  if (!(s.options.offline ?? false)) return named;
+  const store = s.store;
+  const cache = new CacheIndexClient({
+    files: async (project) =>
+      (await store.catalogue(project)).files.map((f) => ({
+        filename: f.filename,
+        sha256: f.sha256,
+        size: f.size,
+        path: store.pathOf(f.sha256),
+        ...(f.url !== undefined ? { url: f.url } : {}),
+        ...(f.origin !== undefined ? { origin: f.origin } : {}),
+        ...(f.requiresPython !== undefined ? { requiresPython: f.requiresPython } : {}),
+      })),
+    pathOf: async (sha256) => (await store.has(sha256)) ? store.pathOf(sha256) : undefined,
+  });
+  return new LayeredIndexClient(named, cache, {
+    strategy: s.options.indexStrategy ?? "first-index",
   });
 }
 

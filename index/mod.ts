@@ -40,3 +40,10 @@ export {
   SimpleIndexClient,
   type SimpleIndexClientOptions,
 } from "./simple_index_client.ts";
+export {
+  CacheIndexClient,
+  type CacheIndexClientOptions,
+  type CataloguedFile,
+  type CatalogueSource,
+} from "./cache_index_client.ts";
+export { LayeredIndexClient, type LayeredIndexClientOptions } from "./layered_index_client.ts";

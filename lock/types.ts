@@ -15,6 +15,8 @@ export interface PlannedFile {
   filename: string;
   /** Absolute URL (http, https or file). */
   url: string;
+  /** Where the file was listed (an index, a find-links location, "direct reference"). */
+  origin?: string;
   /** Lower-case hex sha256, when known. */
   sha256: string | undefined;
   /** Size in bytes, when known. */

@@ -132,7 +132,7 @@ export interface ParseRequirementsFileOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /**
    * Folder that relative archive/directory paths on requirement lines are resolved against.
-   * pip uses its working directory; the default here is the top file's folder.
+   * The default is each file's own folder (an included file's paths are relative to it).
    */
   readonly cwd?: string;
 }
@@ -252,8 +252,7 @@ export async function parseRequirementsFile(
     trustedHosts: [],
     files: [],
   };
-  const cwd = options.cwd ?? (SCHEME_RE.test(path) ? undefined : dirname(path));
-  await parseFile(path, false, [], state, { ...options, cwd }, undefined);
+  await parseFile(path, false, [], state, { ...options, cwd: options.cwd }, undefined);
   return {
     requirements: state.requirements,
     constraints: state.constraints,
@@ -322,7 +321,13 @@ async function parseFile(
       new RequirementsFileError(message, { code, file, line: lineNumber, column, cause });
 
     if (args !== "") {
-      const requirement = toRequirement(args, source, ctx.cwd);
+      // Relative archive paths are relative to the file that names them (an included file's
+      // own folder), unless the caller fixed one folder for all.
+      const requirement = toRequirement(
+        args,
+        source,
+        ctx.cwd ?? (SCHEME_RE.test(file) ? undefined : dirname(file)),
+      );
       const hashes = opts.get("hash") ?? [];
       for (const h of hashes) validateHash(h, fail);
       const entry: RequirementLine = { requirement, hashes, source, editable: false };
@@ -640,6 +645,44 @@ function shlexSplit(text: string): string[] {
   return out;
 }
 
+/**
+ * Parses one requirement as pip parses a command-line argument: a PEP 508 requirement, a URL,
+ * or an archive path (`./private_pkg-0.1-py3-none-any.whl`, named by its filename); relative
+ * paths and relative `file:` URLs (`name @ file:./x.whl`) are resolved against `cwd`.
+ *
+ * @param text The argument.
+ * @param options `cwd`: the folder relative paths are resolved against (absolute).
+ * @returns The requirement; an archive path becomes `name @ file:///…`.
+ * @throws {RequirementsFileError} (file `<command line>`) for invalid or unnamed requirements.
+ * @example
+ * ```ts
+ * import { parseRequirementLine } from "./requirements_file.ts";
+ * const r = parseRequirementLine("./wheels/private_pkg-0.1-py3-none-any.whl", { cwd: "/work" });
+ * if (r.name !== "private_pkg" || r.url !== "file:///work/wheels/private_pkg-0.1-py3-none-any.whl") {
+ *   throw new Error(`${r}`);
+ * }
+ * const s = parseRequirementLine("private_pkg @ file:./x/private_pkg-0.1.tar.gz", { cwd: "/work" });
+ * if (s.url !== "file:///work/x/private_pkg-0.1.tar.gz") throw new Error(`${s.url}`);
+ * ```
+ */
+export function parseRequirementLine(text: string, options: { cwd: string }): Requirement {
+  return toRequirement(text.trim(), { file: "<command line>", line: 1 }, options.cwd);
+}
+
+/**
+ * A `file:` URL without `//` (`file:./x.whl`, `file:x.whl`) is relative: WHATWG URL parsing
+ * would put it at the root (`file:///x.whl`), so it is resolved against `cwd` first.
+ */
+function absoluteFileUrl(req: Requirement, cwd: string | undefined): Requirement {
+  const url = req.url;
+  if (url === undefined || cwd === undefined || !/^file:(?!\/)/i.test(url)) return req;
+  const hash = url.indexOf("#");
+  const path = decodeURIComponent(hash < 0 ? url.slice(5) : url.slice(5, hash));
+  const absolute = pathToFileURL(normalize(join(cwd, path))).href +
+    (hash < 0 ? "" : url.slice(hash));
+  return Requirement.parse(req.toString().replace(url, absolute));
+}
+
 /** Turn the argument part of a line into a Requirement, as pip's parse_req_from_line does. */
 function toRequirement(
   args: string,
@@ -667,7 +710,7 @@ function toRequirement(
       );
     }
   };
-  if (NAMED_URL_RE.test(args)) return parse(args, 0);
+  if (NAMED_URL_RE.test(args)) return absoluteFileUrl(parse(args, 0), cwd);
 
   const isUrl = URL_RE.test(args);
   // pip: a URL's marker must be separated by "; " since ";" may appear in URLs.

@@ -49,6 +49,7 @@ export class Session {
   readonly #metadata = new Map<string, Lazy<MetadataOutcome>>();
   readonly #limiter: Limiter;
   readonly #prefetch: boolean;
+  readonly #noDeps: boolean;
 
   constructor(
     provider: Provider,
@@ -56,8 +57,10 @@ export class Session {
       reporter?: Reporter | undefined;
       signal?: AbortSignal | undefined;
       concurrency?: number | undefined;
+      noDeps?: boolean | undefined;
     },
   ) {
+    this.#noDeps = options.noDeps ?? false;
     this.#provider = provider;
     this.#reporter = options.reporter;
     this.#signal = options.signal;
@@ -159,7 +162,8 @@ export class Session {
     this.#limiter.run(() => {
       entry.start();
       entry.promise.then((outcome) => {
-        if (outcome.kind !== "found") return;
+        // With --no-deps no dependency is looked at: asking for their pages is only traffic.
+        if (outcome.kind !== "found" || this.#noDeps) return;
         for (const r of outcome.metadata.requiresDist) {
           // Dependencies of extras nobody asked for (`extra == "aws"`) are most of a big
           // project's Requires-Dist; prefetching them costs requests (often 404s) for nothing.

@@ -47,6 +47,7 @@ function toCandidateFile(file: DistFile): IndexCandidateFile {
     ...(Number.isNaN(uploadTime) ? {} : { uploadTime }),
     ...(file.size === undefined ? {} : { size: file.size }),
     hashes: file.hashes,
+    origin: file.index,
     source: file,
   };
 }

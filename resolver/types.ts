@@ -34,6 +34,8 @@ export interface CandidateFile {
   readonly size?: number;
   /** Hashes by algorithm, lower-case hex. */
   readonly hashes: Readonly<Record<string, string>>;
+  /** Where the file was listed (an index URL, a find-links location, the cache), when known. */
+  readonly origin?: string;
 }
 
 /** One version of a project with its files. */
