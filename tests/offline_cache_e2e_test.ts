@@ -105,9 +105,24 @@ Deno.test("offline without the --index-url that filled the cache works; -f, --no
       w.dir,
     );
     assert.equal(fill.code, 0, fill.stderr);
+    const byUrl = await wheelhouse(
+      [
+        "download",
+        ...indexArgs(w.server.indexUrl, w.cache),
+        ...TARGET,
+        "-d",
+        "second",
+        `tool @ ${w.server.url}files/tool-3.1-py3-none-any.whl`,
+      ],
+      w.dir,
+    );
+    assert.equal(byUrl.code, 0, byUrl.stderr);
     await w.server.close();
     const noIndex = await offline(w, "a", ["tool"]);
     assert.equal(noIndex.code, 0, noIndex.stderr);
+    // A direct URL given without a hash is found in the cache by the URL it came from.
+    const direct = await offline(w, "e", [`tool @ ${w.server.url}files/tool-3.1-py3-none-any.whl`]);
+    assert.equal(direct.code, 0, direct.stderr);
     // A local folder and local paths, offline: read from disk, never "the cache lacks".
     const links = await offline(w, "b", ["--no-index", "-f", "private", "private_pkg==0.1"]);
     assert.equal(links.code, 0, links.stderr);
