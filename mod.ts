@@ -44,6 +44,7 @@ export * as resolver from "./resolver/mod.ts";
 export * as fetcher from "./fetcher/mod.ts";
 export * as cache from "./cache/mod.ts";
 export * as lock from "./lock/mod.ts";
+export * as build from "./build/mod.ts";
 
 export {
   Marker,

@@ -404,6 +404,8 @@ export interface SyncReport {
   replaced: string[];
   /** Old files removed by `prune`. */
   removed: string[];
+  /** Files an earlier run wrote that this one does not want, left in place (no `prune`). */
+  unwanted: string[];
   /** The manifest as written. */
   manifest: Manifest;
 }
@@ -508,6 +510,19 @@ export class WheelhouseStore {
     return present;
   }
 
+  /** Files an earlier run wrote and left in place when they were no longer wanted. */
+  async #readStale(): Promise<string[]> {
+    try {
+      const raw = JSON.parse(
+        new TextDecoder().decode(await this.#fs.readFile(join(this.#dir, STATE))),
+      ) as { version?: unknown; stale?: unknown };
+      if (raw.version !== 1 || !Array.isArray(raw.stale)) return [];
+      return raw.stale.filter((n): n is string => typeof n === "string");
+    } catch {
+      return [];
+    }
+  }
+
   async #readState(): Promise<Map<string, string>> {
     try {
       const raw: unknown = JSON.parse(
@@ -530,7 +545,10 @@ export class WheelhouseStore {
    * Records the fingerprint of every manifest file as it is now, right after it was written or
    * verified. Advisory: a lost or stale state only leads to hashing.
    */
-  async #writeState(entries: readonly ManifestEntry[]): Promise<void> {
+  async #writeState(
+    entries: readonly ManifestEntry[],
+    stale: readonly string[] = [],
+  ): Promise<void> {
     const files: Record<string, string> = {};
     for (const e of entries) {
       const st = await this.#fs.stat(join(this.#dir, e.filename)).catch(() => undefined);
@@ -539,7 +557,7 @@ export class WheelhouseStore {
     }
     await writeAtomic(
       join(this.#dir, STATE),
-      new TextEncoder().encode(JSON.stringify({ version: 1, files })),
+      new TextEncoder().encode(JSON.stringify({ version: 1, files, stale })),
       { ...this.#atomic(), sync: false },
     ).catch(() => {});
   }
@@ -614,6 +632,7 @@ export class WheelhouseStore {
       fetched: [],
       replaced: [],
       removed: [],
+      unwanted: [],
       manifest: { version: 1, generator: "wheelhouse", files: [] },
     };
     const entries: ManifestEntry[] = new Array(plan.actions.length);
@@ -701,16 +720,23 @@ export class WheelhouseStore {
     for (
       const list of [report.kept, report.linked, report.copied, report.fetched, report.replaced]
     ) list.sort();
-    if (options.prune) {
-      const previous = new Set((await this.readManifest())?.files.map((f) => f.filename) ?? []);
-      for (const name of plan.extra) {
-        if (!previous.has(name)) continue;
+    // Files an earlier run wrote that this one does not want: removed with `prune`, else left
+    // and reported (a narrower re-run must not drop them from the pages without a word).
+    // Files the manifest never listed are the user's and are neither.
+    // Files left by a run before this one stay ours: they are in the state's `stale` list.
+    const previous = new Set([
+      ...((await this.readManifest())?.files.map((f) => f.filename) ?? []),
+      ...(await this.#readStale()),
+    ]);
+    for (const name of plan.extra) {
+      if (!previous.has(name)) continue;
+      if (options.prune) {
         await this.#fs.rm(join(this.#dir, name));
         report.removed.push(name);
-      }
+      } else report.unwanted.push(name);
     }
     await this.#writeIndexes(report.manifest, options.simple ?? false);
-    await this.#writeState(report.manifest.files);
+    await this.#writeState(report.manifest.files, report.unwanted);
     await this.#fs.rm(join(this.#dir, PARTIAL), { recursive: true });
     return report;
   }

@@ -19,6 +19,8 @@ Inputs:
 Output:
   -d, --dest DIR            destination folder (default ./wheelhouse)
   --simple-index            also write a PEP 503 simple/ tree for static web servers
+  --prune                   remove files an earlier run put in the folder that this one does
+                            not want (they are kept and listed otherwise)
   --dry-run                 resolve and print the plan; download nothing
   --report FILE             write a JSON report (- for stdout)
 

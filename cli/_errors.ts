@@ -33,14 +33,30 @@ export function exitCodeOf(e: unknown): number {
 
 /** One paragraph for the user: the message, and the causes that add something. */
 export function describeError(e: unknown): string {
-  if (!(e instanceof Error)) return String(e);
+  if (!(e instanceof Error)) return printable(String(e));
   let text = e.message;
   // Parse errors already say where and what; their causes are the parser's internals.
-  if (e instanceof SyntaxError) return text;
+  if (e instanceof SyntaxError) return printable(text);
   let cause: unknown = e.cause;
   for (let depth = 0; cause instanceof Error && depth < 3; depth++) {
     if (!text.includes(cause.message)) text += `\n  caused by: ${cause.message}`;
     cause = cause.cause;
   }
-  return text;
+  return printable(text);
+}
+
+/**
+ * Text safe to print on a terminal: control bytes from a bad input file (an escape sequence, a
+ * NUL, a carriage return that would overwrite the line) are shown as `\xNN`, never sent raw.
+ * Newlines and tabs stay.
+ *
+ * @param text Any text.
+ * @returns The text with other control characters escaped.
+ */
+export function printable(text: string): string {
+  return text.replace(
+    // deno-lint-ignore no-control-regex
+    /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
 }

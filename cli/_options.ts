@@ -49,6 +49,7 @@ export interface DownloadArgs {
   dryRun: boolean;
   report: string | undefined;
   simpleIndex: boolean;
+  prune: boolean;
   quiet: number;
   verbose: number;
   progress: "auto" | "on" | "off";
@@ -95,6 +96,7 @@ const DOWNLOAD_CONFIG = {
     "dry-run": { type: "boolean" },
     report: { type: "string" },
     "simple-index": { type: "boolean" },
+    prune: { type: "boolean" },
     quiet: { type: "boolean", short: "q", multiple: true },
     verbose: { type: "boolean", short: "v", multiple: true },
     progress: { type: "string" },
@@ -303,6 +305,7 @@ export function parseDownloadArgs(args: string[]): DownloadArgs {
     dryRun: v["dry-run"] ?? false,
     report: v.report,
     simpleIndex: v["simple-index"] ?? false,
+    prune: v.prune ?? false,
     quiet: v.quiet?.length ?? 0,
     verbose: v.verbose?.length ?? 0,
     progress,

@@ -10,7 +10,7 @@ Deno.test("TerminalProgress draws an overall bar and one line per transfer, then
   now += 200;
   p.progress("a", { done: 512, total: 1024 });
   const drawn = out.text();
-  assert.match(drawn, /Downloading .* 0\/2 files, 512 B/);
+  assert.match(drawn, /Downloading [█░]+ 512 B\/2\.0 KiB · 0\/2 files/);
   assert.match(drawn, /a-1\.0-py3-none-any\.whl 512 B\/1\.0 KiB/);
   p.done("a", {
     result: {
@@ -22,7 +22,7 @@ Deno.test("TerminalProgress draws an overall bar and one line per transfer, then
       attempts: 1,
     },
   });
-  assert.match(out.text(), /1\/2 files, 1\.0 KiB/);
+  assert.match(out.text(), /1\.0 KiB\/2\.0 KiB .*· 1\/2 files/);
   p.finish();
   assert.ok(out.text().endsWith("\x1b[0J"), "the drawing is cleared at the end");
 });
@@ -42,4 +42,31 @@ Deno.test("LineProgress prints plain lines without escape codes", () => {
   p.retry!("a", { attempt: 1, delayMs: 250, reason: "server returned 503" });
   assert.equal(out.text(), "Retrying (attempt 2) in 250 ms: server returned 503\n");
   assert.ok(!out.text().includes("\x1b"));
+});
+
+Deno.test("TerminalProgress shows the resolver's progress, then counts transfers started early in the overall bar, with rate and time left", () => {
+  const out = memorySink(true);
+  let now = 0;
+  const p = new TerminalProgress(out, undefined, () => now);
+  p.resolving(2);
+  p.resolveProgress(3, "numpy");
+  assert.match(out.text(), /Resolving for 2 targets: 0 packages decided/);
+  now += 150;
+  p.resolveProgress(4, "scipy");
+  assert.match(out.text(), /Resolving for 2 targets: 4 packages decided · scipy/);
+  // An early download, before the plan's totals are known.
+  p.start("a", { url: "https://x/a-1.0-py3-none-any.whl", total: 10_000 });
+  for (let i = 1; i <= 5; i++) {
+    now += 150;
+    p.progress("a", { done: i * 1000, total: 10_000 });
+  }
+  assert.match(
+    out.text(),
+    /Downloading [█░]+ 4\.9 KiB\/9\.8 KiB · [\d.]+ KiB\/s · \d+s left · 0\/1 files/,
+  );
+  p.planned({ files: 2, bytes: 30_000 });
+  now += 150;
+  p.progress("a", { done: 6000, total: 10_000 });
+  assert.match(out.text(), /5\.9 KiB\/29\.3 KiB .* 0\/2 files/);
+  assert.doesNotMatch(out.text().split("\x1b[0J").at(-1)!, /Resolving/);
 });

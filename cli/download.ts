@@ -2,7 +2,7 @@
 // `plan()` for --dry-run) called, its events and result turned into terminal output.
 import * as fsp from "node:fs/promises";
 import { constants as fsConstants } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { credentialEnvNames } from "../index/auth.ts";
 import type { Target } from "../pep/tags.ts";
 import type { Reporter as TransferReporter } from "../fetcher/types.ts";
@@ -21,7 +21,7 @@ import type { CliIo } from "./io.ts";
 import { type DownloadArgs, parseDownloadArgs } from "./_options.ts";
 import { detectHost, detectHostCached, type HostFacts } from "./_host.ts";
 import { buildTargets } from "./_targets.ts";
-import { InputError } from "./_errors.ts";
+import { InputError, printable } from "./_errors.ts";
 import { formatBytes, formatDuration, plural } from "./_format.ts";
 import { LineProgress, TerminalProgress } from "./_progress.ts";
 import { cacheDirOf } from "./cache.ts";
@@ -112,20 +112,20 @@ async function targetsOf(
 
 /** Turns the pipeline's events into status lines, progress bars and messages. */
 class CliReporter implements DownloadReporter {
-  #io: CliIo;
   #ui: Ui;
-  #lines: TransferReporter | undefined;
   #current: TransferReporter | undefined;
   #terminal: TerminalProgress | undefined;
-  #status = false;
 
   constructor(io: CliIo, ui: Ui, verbose: boolean) {
-    this.#io = io;
     this.#ui = ui;
-    // -v lines are set up when the run starts (downloads begin during resolution); a terminal's
-    // bars need the totals, known only when the transfers after planning begin.
-    this.#lines = verbose && !ui.progress ? new LineProgress(io.stderr) : undefined;
-    this.#current = this.#lines;
+    // One drawing for the whole run: transfers begin during resolution (early downloads), and
+    // the bar must count them. Off a terminal, -v prints a plain line per finished file.
+    if (ui.progress) {
+      this.#terminal = new TerminalProgress(io.stderr, undefined, io.now);
+      this.#current = this.#terminal;
+    } else if (verbose) {
+      this.#current = new LineProgress(io.stderr);
+    }
   }
 
   readonly transfer: TransferReporter = {
@@ -135,52 +135,49 @@ class CliReporter implements DownloadReporter {
     retry: (id, info) => this.#current?.retry?.(id, info),
   };
 
+  /** A message line, above the drawing (which is redrawn below it). */
+  #say(write: (text: string) => void, text: string): void {
+    this.#terminal?.finish();
+    write(printable(text));
+  }
+
   event(e: DownloadEvent): void {
     switch (e.kind) {
       case "warning":
-        this.#ui.info(`warning: ${e.message}`);
+        this.#say(this.#ui.info, `warning: ${e.message}`);
         return;
       case "note":
-        this.#ui.info(`note: ${e.message}`);
+        this.#say(this.#ui.info, `note: ${e.message}`);
         return;
       case "detail":
-        this.#ui.verbose(e.message);
+        this.#say(this.#ui.verbose, e.message);
         return;
       case "resolving":
-        // On a terminal, say what is happening while the resolver works (cleared when done).
-        if (this.#ui.progress) {
-          this.#io.stderr.write(`\r\x1b[2KResolving for ${plural(e.targets, "target")}…`);
-          this.#status = true;
-        }
+        this.#terminal?.resolving(e.targets);
+        return;
+      case "resolving-progress":
+        this.#terminal?.resolveProgress(e.decided, e.project);
         return;
       case "resolved":
-        this.clearStatus();
-        this.#ui.verbose(
-          `Resolved ${e.packages} packages for ${e.targets.join(", ")} in ${formatDuration(e.ms)}`,
+        this.#say(
+          this.#ui.verbose,
+          `Resolved ${plural(e.packages, "package")} for ${e.targets.join(", ")} in ${
+            formatDuration(e.ms)
+          }`,
         );
         return;
       case "transfers-started":
-        if (this.#ui.progress) {
-          this.#terminal = new TerminalProgress(
-            this.#io.stderr,
-            { files: e.files, bytes: e.bytes },
-            this.#io.now,
-          );
-          this.#current = this.#terminal;
-        }
+        this.#terminal?.planned({ files: e.files, bytes: e.bytes });
         return;
       case "transfers-finished":
         this.#terminal?.finish();
-        this.#terminal = undefined;
-        this.#current = this.#lines;
         return;
     }
   }
 
-  /** Clears the status line, if one is shown. */
+  /** Clears the drawing, if one is shown. */
   clearStatus(): void {
-    if (this.#status) this.#io.stderr.write("\r\x1b[2K");
-    this.#status = false;
+    this.#terminal?.finish();
   }
 }
 
@@ -230,6 +227,7 @@ function libraryOptions(
     retries: o.retries,
     timeoutMs: o.timeoutSeconds * 1000,
     simpleIndex: o.simpleIndex,
+    prune: o.prune,
     ...(io.signal !== undefined ? { signal: io.signal } : {}),
     fetch: io.fetch,
     now: io.now,
@@ -253,17 +251,58 @@ function printPlan(p: DownloadPlan, o: DownloadArgs, io: CliIo): void {
   );
 }
 
-/** The one-line summary of a download. */
+/** The one-line summary of a download: bytes that moved, and the wall time of the transfers. */
 function summaryOf(r: DownloadResult): string {
   return [
     r.lock !== undefined
       ? `Selected ${plural(r.files.length, "file")} from ${r.lock}`
       : `Resolved ${plural(r.packages, "package")} in ${formatDuration(r.resolveMs)}`,
-    `Downloaded ${plural(r.fetchedFiles, "file")} (${formatBytes(r.fetchedBytes)}) in ${
-      formatDuration(r.fetchMs)
+    `Downloaded ${plural(r.fetchedFiles, "file")} (${formatBytes(r.transferredBytes)}) in ${
+      formatDuration(r.transferMs)
     }`,
     `${r.files.length - r.fetchedFiles} from cache`,
   ].join(" · ");
+}
+
+/** A path as the user would type it: relative to where they are when inside it. */
+function shownPath(path: string, cwd: string): string {
+  const rel = relative(cwd, path);
+  const shown = rel === "" ? "." : rel.startsWith("..") || isAbsolute(rel) ? path : rel;
+  return /[\s'"$`\\]/.test(shown) ? `'${shown.replaceAll("'", "'\\''")}'` : shown;
+}
+
+/** The lines that end every run: how to install the folder, and what it holds that is stale. */
+function closingLines(r: DownloadResult, cwd: string): string[] {
+  const dest = shownPath(r.dest, cwd);
+  const lines: string[] = [];
+  if (r.removed.length > 0) {
+    lines.push(
+      `Removed ${plural(r.removed.length, "file")} no longer wanted: ${r.removed.join(", ")}`,
+    );
+  }
+  if (r.unwanted.length > 0) {
+    const some = r.unwanted.slice(0, 5).join(", ") + (r.unwanted.length > 5 ? ", …" : "");
+    lines.push(
+      `note: ${plural(r.unwanted.length, "file")} in ${dest} ${
+        r.unwanted.length === 1 ? "is" : "are"
+      } no longer wanted (${some}); --prune removes ${r.unwanted.length === 1 ? "it" : "them"}`,
+    );
+  }
+  if (r.installSets.length === 0) {
+    lines.push(
+      `Install offline with: python -m pip install --no-index --find-links ${dest} <package>`,
+    );
+  }
+  for (const set of r.installSets) {
+    lines.push(
+      `Install offline${r.installSets.length > 1 ? ` (${set.targets.join(", ")})` : ""} with: ` +
+        `python -m pip install --no-index --find-links ${dest} -r ${
+          shownPath(join(r.dest, set.requirements), cwd)
+        }`,
+    );
+  }
+  lines.push(`(${shownPath(join(r.dest, "README.txt"), cwd)} says the same for uv and pip 26)`);
+  return lines;
 }
 
 /**
@@ -344,7 +383,16 @@ export async function download(args: string[], io: CliIo): Promise<number> {
     const r = await runDownload(options);
     await writeReport(o, io, r);
     ui.info(summaryOf(r));
-    ui.verbose(`${r.files.length} files in ${r.dest}`);
+    ui.verbose(`${plural(r.files.length, "file")} in ${r.dest}:`);
+    for (const f of r.files) {
+      const from = f.from === "transfer"
+        ? `downloaded from ${f.url}`
+        : f.from === "folder"
+        ? "already in the folder"
+        : `from the cache (first from ${f.url})`;
+      ui.verbose(printable(`  ${f.filename}  ${formatBytes(f.size)}  ${from}`));
+    }
+    for (const line of closingLines(r, io.cwd)) ui.info(printable(line));
     return 0;
   } finally {
     reporter.clearStatus();

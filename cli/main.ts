@@ -83,7 +83,11 @@ export async function main(args: string[], io: CliIo = processIo()): Promise<num
       return 130;
     }
     io.stderr.write(`error: ${describeError(e)}\n`);
-    if (e instanceof UsageError) io.stderr.write(`Run "wheelhouse --help" for usage.\n`);
+    if (e instanceof UsageError) {
+      // Point at the help of the command that was run, where its options are.
+      const known = command === "download" || command === "cache" || command === "verify";
+      io.stderr.write(`Run "wheelhouse ${known ? `${command} ` : ""}--help" for usage.\n`);
+    }
     return exitCodeOf(e);
   }
 }

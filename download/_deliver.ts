@@ -18,15 +18,18 @@ import {
   type TargetPins,
 } from "./types.ts";
 import {
+  installSets,
   isGenerated,
   isSideFileName,
   pylockText,
+  readmeText,
   requirementsText,
   samePins,
   targetSlug,
 } from "./_outputs.ts";
 import type { Planned, Session } from "./_session.ts";
 import { OFFLINE_HINT } from "./_offline.ts";
+import { factsOf } from "./_report_facts.ts";
 
 /** Where the planned files are before any transfer. */
 export interface Located {
@@ -45,6 +48,8 @@ export interface Located {
  */
 export async function locate(s: Session, planned: Planned): Promise<Located> {
   const cachedPaths = new Map<string, string>();
+  // Sizes of cached files by URL: a plan states them even where the index did not.
+  const cachedSizes = new Map<string, number>();
   // Scanned first: a damaged file in the folder is usually a hard link to a damaged cache entry,
   // and the cache lookup below removes that entry, so both are repaired (fetched, linked again).
   const wheelhouse = new WheelhouseStore(s.dest);
@@ -63,7 +68,10 @@ export async function locate(s: Session, planned: Planned): Promise<Located> {
     }
     if (f.sha256 !== undefined) {
       match(await s.store.get(f.sha256, { verify: "changed" }))
-        .with({ kind: "hit" }, (hit) => void cachedPaths.set(f.url, hit.path))
+        .with({ kind: "hit" }, (hit) => {
+          cachedPaths.set(f.url, hit.path);
+          cachedSizes.set(f.url, hit.info.size);
+        })
         .with({ kind: "miss", reason: "corrupt" }, () =>
           s.emit({
             kind: "warning",
@@ -95,6 +103,7 @@ export async function locate(s: Session, planned: Planned): Promise<Located> {
   }
   const entries = planned.files.map((f): PlanEntry => ({
     ...f,
+    size: f.size ?? (inDest(f) ? present.get(f.filename)?.size : cachedSizes.get(f.url)),
     source: inDest(f) ? "present" : cachedPaths.has(f.url) ? "cached" : "fetch",
   }));
   return { entries, cachedPaths, present, remote };
@@ -213,7 +222,12 @@ export async function deliver(
       ...(f.size !== undefined ? { size: f.size } : {}),
       ...(f.requiresPython !== undefined ? { requiresPython: f.requiresPython } : {}),
     })),
-    { cache: store, simple: s.options.simpleIndex ?? false, present },
+    {
+      cache: store,
+      simple: s.options.simpleIndex ?? false,
+      present,
+      prune: s.options.prune ?? false,
+    },
   );
   const sizes = new Map(report.manifest.files.map((m) => [m.filename, m.size]));
   const files: DeliveredFile[] = wanted.map((f) => ({
@@ -225,6 +239,12 @@ export async function deliver(
     size: sizes.get(f.filename) ?? f.size ?? 0,
     targets: f.targets,
     fetched: fetched.has(f.url),
+    from: fetched.has(f.url)
+      ? "transfer"
+      : present.get(f.filename)?.sha256 === f.sha256
+      ? "folder"
+      : "cache",
+    ...factsOf(f),
   }));
   const side = sideFiles(planned.targets, planned.pins, files);
   await writeSideFiles(wheelhouse, side);
@@ -238,6 +258,13 @@ export async function deliver(
     fetchedFiles: fetched.size,
     fetchedBytes,
     fetchMs,
+    installSets: installSets(planned.targets.length === 0 ? new Map() : planned.pins),
+    unwanted: report.unwanted,
+    removed: report.removed,
+    transferredBytes: s.transfers.bytes,
+    transferMs: s.transfers.firstStart === undefined
+      ? 0
+      : (s.transfers.lastEnd ?? s.now()) - s.transfers.firstStart,
     sideFiles: [...side.keys()],
     ...(s.options.lock !== undefined ? { lock: s.options.lock } : {}),
   };
@@ -291,7 +318,10 @@ function sideFiles(
 ): Map<string, string> {
   const out = new Map<string, string>();
   // All platforms of a lock: every file; no single install set to pin.
-  if (targets.length === 0) return out;
+  if (targets.length === 0) {
+    out.set("README.txt", readmeText(targets, pins, done));
+    return out;
+  }
   if (samePins(pins)) {
     out.set(
       "requirements.txt",
@@ -309,6 +339,7 @@ function sideFiles(
     }
   }
   out.set("pylock.toml", pylockText(targets, pins, done));
+  out.set("README.txt", readmeText(targets, pins, done));
   return out;
 }
 

@@ -56,7 +56,84 @@ export function isGenerated(text: string): boolean {
 
 /** Whether a file name is one of the side files wheelhouse writes into a destination. */
 export function isSideFileName(name: string): boolean {
-  return name === "pylock.toml" || /^requirements(-[A-Za-z0-9._-]+)?\.txt$/.test(name);
+  return name === "pylock.toml" || name === "README.txt" ||
+    /^requirements(-[A-Za-z0-9._-]+)?\.txt$/.test(name);
+}
+
+/** One way to install the folder: the targets it serves and the requirements file they use. */
+export interface InstallSet {
+  /** Target names. */
+  targets: string[];
+  /** The requirements file in the folder (`requirements.txt` or `requirements-<target>.txt`). */
+  requirements: string;
+}
+
+/** The requirements file each target installs from: one for all when every target pins alike. */
+export function installSets(pins: TargetPins): InstallSet[] {
+  const names = [...pins.keys()];
+  if (names.length === 0) return [];
+  if (samePins(pins)) return [{ targets: names, requirements: "requirements.txt" }];
+  return names.map((t) => ({ targets: [t], requirements: `requirements-${targetSlug(t)}.txt` }));
+}
+
+/** The install commands of one set, run from inside the folder. */
+export function installCommands(set: InstallSet): string[] {
+  return [
+    `python -m pip install --no-index --find-links . -r ${set.requirements}`,
+    `uv pip install --offline --no-index --find-links . -r ${set.requirements}`,
+  ];
+}
+
+/**
+ * `README.txt` of the folder: what it holds, for which targets, and the exact commands that
+ * install it offline (pip, uv, and pip >= 26 from the pylock.toml), so the person at the offline
+ * machine needs nothing else.
+ */
+export function readmeText(
+  targets: readonly Target[],
+  pins: TargetPins,
+  files: readonly DoneFile[],
+): string {
+  const lines = [
+    `${GENERATED_MARK} ${VERSION}: how to install this folder without a network.`,
+    "",
+    `This folder holds ${files.length} distribution file${files.length === 1 ? "" : "s"}${
+      targets.length > 0 ? ` for ${targets.length} target${targets.length === 1 ? "" : "s"}` : ""
+    }. Copy the whole folder, then run the commands below from inside it.`,
+    "",
+  ];
+  const sets = installSets(pins);
+  if (sets.length === 0) {
+    lines.push(
+      "The files serve every platform the lock lists; install what you need by name:",
+      "  python -m pip install --no-index --find-links . <package>",
+      "",
+    );
+  }
+  for (const set of sets) {
+    const described = set.targets.map((name) => {
+      const t = targets.find((x) => x.name === name);
+      const env = t?.markerEnvironment;
+      return env === undefined
+        ? name
+        : `${name} (Python ${env.python_full_version}, ${
+          env.platform_system || env.sys_platform
+        } ${env.platform_machine})`;
+    });
+    lines.push(`For ${described.join(", ")}:`);
+    lines.push(...installCommands(set).map((c) => `  ${c}`));
+    lines.push(
+      "  # pip 26 or newer can also install from the lock (experimental in pip):",
+      "  python -m pip install --no-index --find-links . -r pylock.toml",
+      "",
+    );
+  }
+  lines.push(
+    "Every file's sha256 is in manifest.json and in the requirements files (pip checks them).",
+    "To re-check the folder after copying it: wheelhouse verify .",
+    "",
+  );
+  return lines.join("\n");
 }
 
 /** Whether every target pinned exactly the same set. */
@@ -69,7 +146,13 @@ export function samePins(pins: TargetPins): boolean {
 
 /** File-name-safe form of a target name. */
 export function targetSlug(name: string): string {
-  return name.replace(/[^A-Za-z0-9._-]+/g, "_");
+  const slug = name.replace(/[^A-Za-z0-9._-]+/g, "_");
+  // A file name must stay well under the 255 bytes file systems allow: a target naming many
+  // platform tags (`--abi cp311` with two Pythons) is shortened, with a digest to keep it unique.
+  if (slug.length <= 80) return slug;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193) >>> 0;
+  return `${slug.slice(0, 60)}-${h.toString(16).padStart(8, "0")}`;
 }
 
 function quote(value: string): string {
@@ -141,37 +224,6 @@ function fileEntry(f: DoneFile): Record<string, unknown> {
     hashes: { sha256: f.sha256 },
   };
   return entry;
-}
-
-/** The `--report` JSON document (version 1). */
-export function reportJson(
-  targets: readonly { name: string }[],
-  files: readonly (Omit<DoneFile, "size" | "sha256"> & { size?: number; sha256?: string })[],
-): string {
-  const packages = new Map<string, { name: string; version: string; files: unknown[] }>();
-  for (const f of [...files].sort((a, b) => (a.filename < b.filename ? -1 : 1))) {
-    const key = `${f.project}==${f.version}`;
-    const entry = packages.get(key) ?? { name: f.project, version: f.version, files: [] };
-    entry.files.push({
-      filename: f.filename,
-      url: f.url,
-      sha256: f.sha256 ?? null,
-      size: f.size ?? null,
-      targets: [...f.targets].sort(),
-    });
-    packages.set(key, entry);
-  }
-  return JSON.stringify(
-    {
-      version: 1,
-      targets: targets.map((t) => ({ name: t.name })),
-      packages: [...packages.values()].sort((a, b) =>
-        a.name < b.name ? -1 : a.name > b.name ? 1 : 0
-      ),
-    },
-    null,
-    2,
-  ) + "\n";
 }
 
 /** The normalised project name of a distribution file name, or undefined. */

@@ -4,6 +4,7 @@
 import { SpecifierSet } from "../pep/specifier.ts";
 import { Version } from "../pep/version.ts";
 import { IndexProvider } from "../resolver/index_provider.ts";
+import type { IndexClient } from "../index/types.ts";
 import { resolveTargets } from "../resolver/resolve.ts";
 import { ResolutionError } from "../resolver/types.ts";
 import { WheelhouseStore } from "../cache/wheelhouse_store.ts";
@@ -17,6 +18,7 @@ import { type Planned, resolverClientOf, type Session, targetsOf } from "./_sess
 import { startEarly } from "./_early.ts";
 import { redactUrl } from "../fetcher/redact.ts";
 import { explainOfflineMisses, OFFLINE_HINT } from "./_offline.ts";
+import { recordingMetadata, resolvedFacts } from "./_report_facts.ts";
 
 /** Runs `task` on every item, at most `limit` at a time. */
 async function eachBounded<T>(
@@ -29,6 +31,33 @@ async function eachBounded<T>(
     while (next < items.length) await task(items[next++]!);
   };
   await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), items.length) }, worker));
+}
+
+/**
+ * `--exclude-newer` filters by PEP 700 upload times: an index (or folder) that gives none has
+ * its files kept whatever their date, which is said once per source (as uv does), not silently.
+ */
+function warnWithoutUploadTimes(s: Session, client: IndexClient): IndexClient {
+  const warned = new Set<string>();
+  return {
+    metadata: (file, options) => client.metadata(file, options),
+    authHeaders: (url) => client.authHeaders(url),
+    async projectFiles(name, options) {
+      const outcome = await client.projectFiles(name, options);
+      if (outcome.kind !== "found") return outcome;
+      for (const f of outcome.files) {
+        if (f.uploadTime !== undefined || warned.has(f.index)) continue;
+        warned.add(f.index);
+        s.emit({
+          kind: "warning",
+          message: `--exclude-newer: ${
+            redactUrl(f.index)
+          } gives no upload times (PEP 700), so its files are not filtered by date`,
+        });
+      }
+      return outcome;
+    },
+  };
 }
 
 /**
@@ -49,7 +78,8 @@ export async function planFromRequirements(s: Session, speculate: boolean): Prom
       "Nothing to download: the requirement files list no requirements",
     );
   }
-  const client = resolverClientOf(s, inputs);
+  const named = resolverClientOf(s, inputs);
+  const client = o.excludeNewer === undefined ? named : warnWithoutUploadTimes(s, named);
   s.hashesRequired = inputs.requireHashes || inputs.hashes.size > 0;
   if (s.hashesRequired) requirePins(inputs);
   // pip counts a direct reference's `#sha256=` as a given hash (it does not turn hash checking on).
@@ -62,7 +92,9 @@ export async function planFromRequirements(s: Session, speculate: boolean): Prom
     set.add(`sha256:${fragment.toLowerCase()}`);
     inputs.hashes.set(r.normalizedName, set);
   }
-  const indexed = new IndexProvider(client);
+  // The report carries the whole metadata documents the resolver read (it keeps only deps).
+  const recorded = recordingMetadata(client);
+  const indexed = new IndexProvider(recorded.client);
   const provider = offlineAware(withDirectReferences(
     s.hashesRequired ? hashFiltered(indexed, inputs.hashes, inputs.requirements) : indexed,
     inputs.requirements,
@@ -102,14 +134,23 @@ export async function planFromRequirements(s: Session, speculate: boolean): Prom
   const spec = speculate && !offline && !s.hashesRequired && o.uvCacheDir === undefined;
   if (spec) s.present = await new WheelhouseStore(s.dest).scan();
   s.emit({ kind: "resolving", targets: targets.length });
+  // Decisions a backtrack undoes are counted once: the count says how far the resolver got.
+  const decided = new Set<string>();
   let resolution;
   try {
     resolution = await resolveTargets(inputs.requirements, targets, {
       provider,
       reporter: {
         onEvent: (e) => {
-          if (e.kind === "warning") s.emit({ kind: "warning", message: e.message });
-          else if (spec) startEarly(s, e, client);
+          if (e.kind === "warning") {
+            s.emit({ kind: "warning", message: e.message });
+            return;
+          }
+          if (e.kind === "decided") decided.add(`${e.target}\0${e.name}`);
+          if (e.kind === "decided" || e.kind === "versions" || e.kind === "metadata") {
+            s.emit({ kind: "resolving-progress", decided: decided.size, project: e.name });
+          }
+          if (spec) startEarly(s, e, client);
         },
       },
       constraints: inputs.constraints,
@@ -178,6 +219,7 @@ export async function planFromRequirements(s: Session, speculate: boolean): Prom
     ...(f.file.requiresPython !== undefined
       ? { requiresPython: f.file.requiresPython.toString() }
       : {}),
+    ...resolvedFacts(f, inputs.requirements, targets, recorded.read),
   }));
   for (const f of files) {
     if (f.origin !== undefined) {

@@ -16,6 +16,7 @@ import { DEFAULT_INDEX_URL, SimpleIndexClient } from "../index/simple_index_clie
 import { CacheIndexClient } from "../index/cache_index_client.ts";
 import { LayeredIndexClient } from "../index/layered_index_client.ts";
 import { HttpFetchStrategy } from "../fetcher/http_fetch_strategy.ts";
+import type { Reporter as TransferReporter } from "../fetcher/types.ts";
 import { redactUrl } from "../fetcher/redact.ts";
 import { retryingFetch } from "../fetcher/retrying_fetch.ts";
 import type { Target } from "../pep/tags.ts";
@@ -117,6 +118,20 @@ export interface Session {
   cleanup: (() => Promise<void>)[];
   /** The cache's index pages, written best effort. */
   pages: HttpCacheStorage;
+  /** What the fetcher moved in this call. */
+  transfers: TransferTally;
+}
+
+/** Bytes and files the fetcher moved, and when. */
+export interface TransferTally {
+  /** Bytes received (a resumed file's kept part excluded). */
+  bytes: number;
+  /** Files completed. */
+  files: number;
+  /** When the first transfer started. */
+  firstStart?: number;
+  /** When the last one ended. */
+  lastEnd?: number;
 }
 
 /**
@@ -194,7 +209,27 @@ export async function openSession(options: DownloadOptions): Promise<Session> {
   const concurrency = options.concurrency ?? 16;
   const retries = options.retries ?? 5;
   const timeoutMs = options.timeoutMs ?? 30_000;
-  const transfer = reporter?.transfer;
+  // Counted here, below the caller's reporter: what moved over the wire (a resumed file's kept
+  // bytes are not) and the wall time from the first transfer's start (often during
+  // resolution) to the last one's end.
+  const transfers: TransferTally = { bytes: 0, files: 0 };
+  const outer = reporter?.transfer;
+  const transfer: TransferReporter = {
+    start: (id, info) => {
+      transfers.firstStart ??= now();
+      outer?.start?.(id, info);
+    },
+    progress: (id, info) => outer?.progress?.(id, info),
+    done: (id, info) => {
+      if (info.result !== undefined) {
+        transfers.bytes += info.result.size - info.result.resumedBytes;
+        transfers.files++;
+      }
+      transfers.lastEnd = now();
+      outer?.done?.(id, info);
+    },
+    retry: (id, info) => outer?.retry?.(id, info),
+  };
   const fetcher = new HttpFetchStrategy({
     fetch,
     now,
@@ -203,7 +238,7 @@ export async function openSession(options: DownloadOptions): Promise<Session> {
     connectTimeoutMs: timeoutMs,
     readTimeoutMs: timeoutMs,
     partialDir: store.partialDir,
-    ...(transfer !== undefined ? { reporter: transfer } : {}),
+    reporter: transfer,
   });
   const session: Session = {
     options,
@@ -224,6 +259,7 @@ export async function openSession(options: DownloadOptions): Promise<Session> {
     present: new Map(),
     hashesRequired: false,
     cleanup,
+    transfers,
     pages: bestEffortPages(
       store.httpStorage<CachedResponseMeta>(),
       (message) => reporter?.event?.({ kind: "warning", message }),

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { CoreMetadata } from "../pep/metadata.ts";
 import type { Target } from "../pep/tags.ts";
 import type { Reporter as TransferReporter } from "../fetcher/types.ts";
 import type { PlannedFile } from "../lock/types.ts";
@@ -96,6 +97,8 @@ export interface DownloadOptions {
   timeoutMs?: number;
   /** Also write a PEP 503 `simple/` tree into the folder. */
   simpleIndex?: boolean;
+  /** Remove the files an earlier run wrote into the folder that this call does not want. */
+  prune?: boolean;
   /** Receives progress and messages; nothing is printed otherwise. */
   reporter?: DownloadReporter;
   /** Cancels the call; partial downloads stay in the cache and resume next time. */
@@ -123,6 +126,11 @@ export type DownloadEvent =
   | { kind: "detail"; message: string }
   /** Resolution began. */
   | { kind: "resolving"; targets: number }
+  /**
+   * The resolver moved on: how many (target, package) decisions stand so far and the project it
+   * is looking at (pages or metadata being read, or just decided).
+   */
+  | { kind: "resolving-progress"; decided: number; project: string }
   /** Resolution ended well. */
   | { kind: "resolved"; packages: number; targets: readonly string[]; ms: number }
   /** The transfers after planning begin (some may have started during resolution). */
@@ -186,6 +194,21 @@ export interface DeliveredFile {
   targets: string[];
   /** Whether this call transferred it (else it came from the cache or was in the folder). */
   fetched: boolean;
+  /** Where its bytes came from in this call: the folder itself, the cache, or a transfer. */
+  from: "folder" | "cache" | "transfer";
+  /** The core metadata of its version as the resolver read it (absent for locks). */
+  metadata?: CoreMetadata;
+  /** Whether a direct reference (`name @ url`) of the run names it. */
+  direct?: boolean;
+  /** PEP 592: whether the index marks it yanked. */
+  yanked?: boolean;
+  /**
+   * Per target name where the project is a top-level requirement of the run: the extras
+   * requested with it, normalised and sorted. Absent for locks.
+   */
+  requested?: Readonly<Record<string, readonly string[]>>;
+  /** Requires-Python of the file as the index or lock states it, when known. */
+  requiresPython?: string;
 }
 
 /** What {@linkcode download} did. */
@@ -208,8 +231,18 @@ export interface DownloadResult {
   fetchedBytes: number;
   /** How long the transfers after planning took, in milliseconds. */
   fetchMs: number;
+  /** Bytes of files actually received in this call (a resumed file counts what was sent again). */
+  transferredBytes: number;
+  /** Wall time from the first transfer's start (often during resolution) to the last one's end. */
+  transferMs: number;
   /** The side files written (`requirements.txt`, `pylock.toml`, …), by name. */
   sideFiles: string[];
+  /** How the folder installs: per set of targets, the requirements file to give pip. */
+  installSets: { targets: string[]; requirements: string }[];
+  /** Files an earlier run wrote that this call does not want, left in the folder. */
+  unwanted: string[];
+  /** Files an earlier run wrote that this call removed (`prune`). */
+  removed: string[];
   /** The lock file downloaded from, as given. */
   lock?: string;
 }

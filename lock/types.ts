@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { CoreMetadata } from "../pep/metadata.ts";
 import type { Target } from "../pep/tags.ts";
 
 /** One file to download, with the targets it serves. */
@@ -27,6 +28,17 @@ export interface PlannedFile {
   requiresPython?: string;
   /** Hash algorithms the lock gives for the file (to explain a missing sha256). */
   hashAlgorithms?: string[];
+  /** The core metadata of the file's version as the resolver read it (absent for locks). */
+  metadata?: CoreMetadata;
+  /** Whether a direct reference (`name @ url`) of the run names the file. */
+  direct?: boolean;
+  /** PEP 592: whether the index marks the file yanked (an exact pin still takes it). */
+  yanked?: boolean;
+  /**
+   * Per target name where the project is a top-level requirement of the run (its marker holds
+   * there): the extras requested with it, normalised and sorted (often none). Absent for locks.
+   */
+  requested?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** A package the lock names that cannot be downloaded as a file (VCS, directory, editable). */

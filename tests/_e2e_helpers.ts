@@ -47,7 +47,7 @@ export function lockPlanOptions(
   };
 }
 
-const ROOT = new URL("..", import.meta.url).pathname;
+export const ROOT: string = new URL("..", import.meta.url).pathname;
 /** The example index's archives (examples/index). */
 export const EXAMPLES: string = join(ROOT, "examples", "index");
 const decoder = new TextDecoder();

@@ -132,13 +132,18 @@ Deno.test("one run for two Pythons and three platforms yields exactly each targe
       f.filename.startsWith("example_app")
     );
     assert.equal(app.targets.length, 6);
-    const report = JSON.parse(await Deno.readTextFile(join(dir, "report.json")));
-    assert.equal(report.version, 1);
-    assert.equal(report.targets.length, 6);
-    const http = report.packages.find((p: { name: string }) => p.name === "example-http");
-    assert.equal(http.version, "2.1.0");
-    assert.match(http.files[0].sha256, /^[0-9a-f]{64}$/);
-    assert.ok(http.files[0].url.startsWith(server.url));
+    // pip's installation report, one per target.
+    const reports = JSON.parse(await Deno.readTextFile(join(dir, "report.json")));
+    assert.equal(reports.length, 6);
+    for (const report of reports) {
+      assert.equal(report.version, "1");
+      const http = report.install.find((i: { metadata: { name: string } }) =>
+        i.metadata.name === "example-http"
+      );
+      assert.equal(http.metadata.version, "2.1.0");
+      assert.match(http.download_info.archive_info.hashes.sha256, /^[0-9a-f]{64}$/);
+      assert.ok(http.download_info.url.startsWith(server.url));
+    }
   }));
 
 Deno.test("an offline run succeeds from the cache and, with an empty cache, names what is missing", () =>
@@ -445,7 +450,7 @@ Deno.test("--dry-run --report - writes only the JSON report to stdout", () =>
     ]);
     assert.equal(run.code, 0, run.stderr);
     const report = JSON.parse(run.stdout);
-    assert.equal(report.packages.length, 4);
+    assert.equal(report.install.length, 4);
     assert.match(run.stderr, /Would download 4 of 4 files/);
   }));
 

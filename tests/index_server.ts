@@ -52,6 +52,8 @@ export interface IndexServerOptions {
   range?: boolean;
   /** Delay before every response. */
   latencyMs?: number;
+  /** Sends file bodies at about this rate (16 KiB chunks), as a slow link would. */
+  bytesPerSecond?: number;
   /** Require these credentials on every request (401 otherwise). */
   basicAuth?: { username: string; password: string };
   /** Answer these paths (exact, e.g. `/simple/a/`) with this status instead. */
@@ -164,6 +166,23 @@ function projectOf(filename: string): string | undefined {
  * @param options Files and behaviour.
  * @returns The running server; call `close()` when done.
  */
+/** A body sent in 16 KiB chunks at about `bytesPerSecond`. */
+function throttled(data: Uint8Array, bytesPerSecond: number): ReadableStream<Uint8Array> {
+  const chunk = 16 * 1024;
+  let at = 0;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (at >= data.length) {
+        controller.close();
+        return;
+      }
+      await new Promise((r) => setTimeout(r, (chunk / bytesPerSecond) * 1000));
+      controller.enqueue(data.slice(at, at + chunk));
+      at += chunk;
+    },
+  });
+}
+
 export async function startIndexServer(options: IndexServerOptions): Promise<IndexServer> {
   const format = options.format ?? "both";
   const pep658 = options.pep658 ?? true;
@@ -394,8 +413,14 @@ export async function startIndexServer(options: IndexServerOptions): Promise<Ind
           bytes: part.length,
         };
       }
+      const bps = options.bytesPerSecond;
+      const body = req.method === "HEAD"
+        ? null
+        : bps === undefined
+        ? data.slice()
+        : throttled(data, bps);
       return {
-        response: new Response(req.method === "HEAD" ? null : data.slice(), {
+        response: new Response(body, {
           headers: { ...baseHeaders, "content-length": String(size) },
         }),
         bytes: req.method === "HEAD" ? 0 : size,

@@ -92,6 +92,7 @@ async function main(): Promise<number> {
       "cache/mod.ts",
       "lock/mod.ts",
       "download/mod.ts",
+      "build/mod.ts",
     ]),
   );
   results.push(await testStep("tests", ["test", "-A", "--doc", "--parallel"]));
