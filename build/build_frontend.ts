@@ -124,6 +124,14 @@ interface Session {
   config: ConfigSettings;
 }
 
+/** What building a wheel of a source needs installed. */
+export interface BuildRequirements {
+  /** `build-system.requires` (or pip's default `setuptools>=40.8.0`). */
+  requires: string[];
+  /** What `get_requires_for_build_wheel` adds. */
+  dynamic: string[];
+}
+
 interface EntryFile {
   filename: string;
   source: SourceInfo;
@@ -459,6 +467,46 @@ export class BuildFrontend {
     });
   }
 
+  /**
+   * What building a wheel of a source needs installed: the static `build-system.requires` (or
+   * pip's default) and what the backend's `get_requires_for_build_wheel` adds (PEP 517), so the
+   * caller can bring them into a folder that must build offline. Cached like the other results.
+   *
+   * @param source An sdist, a folder or a git repository.
+   * @param options A signal; config settings.
+   * @returns The static and the dynamic requirements, as PEP 508 strings.
+   * @throws {BuildError} As {@linkcode BuildFrontend.buildWheel}.
+   */
+  async buildRequirements(
+    source: BuildSource,
+    options: BuildCallOptions = {},
+  ): Promise<BuildRequirements> {
+    const { opened, key } = await this.#prepare(source, options);
+    const entry = this.#entryDir("requires", key);
+    return await this.#once(entry, async () => {
+      try {
+        const hit = JSON.parse(
+          await fsp.readFile(join(entry, "requires.json"), "utf8"),
+        ) as BuildRequirements;
+        if (Array.isArray(hit.requires) && Array.isArray(hit.dynamic)) return hit;
+      } catch { /* not built yet */ }
+      return await this.#withSession(opened, "wheel", options, async (s) => {
+        const asked = await callHook(s.ctx, "get_requires_for_build_wheel", {
+          config_settings: s.config,
+        });
+        const dynamic = asked.kind === "ok" && Array.isArray(asked.value)
+          ? (asked.value as unknown[]).filter((x): x is string => typeof x === "string")
+          : [];
+        const found: BuildRequirements = { requires: [...opened.buildSystem.requires], dynamic };
+        const temp = join(s.work, "entry");
+        await fsp.mkdir(temp);
+        await fsp.writeFile(join(temp, "requires.json"), JSON.stringify(found));
+        await publishDir(temp, entry);
+        return found;
+      });
+    });
+  }
+
   // --- sources and keys ---
 
   async #prepare(
@@ -581,7 +629,7 @@ export class BuildFrontend {
     };
   }
 
-  #entryDir(kind: "wheels" | "sdists" | "metadata", key: string): string {
+  #entryDir(kind: "wheels" | "sdists" | "metadata" | "requires", key: string): string {
     return join(this.#cacheDir, CACHE_SUBDIR, kind, key);
   }
 

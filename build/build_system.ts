@@ -24,7 +24,8 @@ import { BuildError, type BuildSystem } from "./types.ts";
  * ```
  */
 export const DEFAULT_BUILD_SYSTEM: BuildSystem = Object.freeze({
-  requires: Object.freeze(["setuptools>=40.8.0"]),
+  // pip's default for a project without a build-system table (pip 23: setuptools and wheel).
+  requires: Object.freeze(["setuptools>=40.8.0", "wheel"]),
   backend: "setuptools.build_meta:__legacy__",
   backendPath: Object.freeze([]),
   defaulted: true,

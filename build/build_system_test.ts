@@ -38,7 +38,7 @@ name = "Demo.Project"
 Deno.test("parseBuildSystem() uses pip's default without a file, a table or a backend", () => {
   assert.equal(parseBuildSystem(undefined), DEFAULT_BUILD_SYSTEM);
   const noTable = parseBuildSystem('[project]\nname = "x"\n');
-  assert.deepEqual(noTable.requires, ["setuptools>=40.8.0"]);
+  assert.deepEqual(noTable.requires, ["setuptools>=40.8.0", "wheel"]);
   assert.equal(noTable.backend, "setuptools.build_meta:__legacy__");
   assert.equal(noTable.projectName, "x");
   // A table without build-backend keeps its own requires (pip does not add setuptools to them).

@@ -32,6 +32,7 @@ export {
   type BuildCallOptions,
   BuildFrontend,
   type BuildFrontendOptions,
+  type BuildRequirements,
 } from "./build_frontend.ts";
 export {
   DEFAULT_BUILD_SYSTEM,

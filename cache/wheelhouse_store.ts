@@ -46,6 +46,8 @@ export interface WantedFile {
   requiresPython?: string;
   /** Names of the targets (platforms) this file serves. */
   targets?: string[];
+  /** The sdists this file is a build requirement of, when it is one. */
+  buildDependencyOf?: string[];
 }
 
 /** What is on disk for one file name (sha256 known from the manifest or by hashing). */
@@ -87,6 +89,8 @@ export interface ManifestEntry {
   url: string;
   /** Names of the targets (platforms) the file serves. */
   targets: string[];
+  /** The sdists this file is a build requirement of (`--build-deps`), when it is one. */
+  buildDependencyOf?: string[];
   /** `Requires-Python` of the file, repeated in `simple/` as PEP 503 `data-requires-python`. */
   requiresPython?: string;
 }
@@ -352,6 +356,11 @@ export function parseManifest(text: string): Manifest | undefined {
           : [],
       };
       if (typeof e.requiresPython === "string") entry.requiresPython = e.requiresPython;
+      if (Array.isArray(e.buildDependencyOf)) {
+        entry.buildDependencyOf = e.buildDependencyOf.filter((x): x is string =>
+          typeof x === "string"
+        );
+      }
       files.push(entry);
     }
     return { version: 1, generator: typeof m.generator === "string" ? m.generator : "", files };
@@ -693,6 +702,9 @@ export class WheelhouseStore {
         targets: [...(file.targets ?? [])].sort(),
       };
       if (file.requiresPython !== undefined) entry.requiresPython = file.requiresPython;
+      if (file.buildDependencyOf !== undefined && file.buildDependencyOf.length > 0) {
+        entry.buildDependencyOf = [...file.buildDependencyOf].sort();
+      }
       entries[index] = entry;
     };
     // Transfers are bounded by the fetcher's own limits; this bounds open files for links.

@@ -35,6 +35,13 @@ Indexes:
 
 Resolution:
   --no-deps                 do not download dependencies
+  --build-wheels            build a wheel of each sdist for the targets this host can build for,
+                            and put it beside the sdist (building runs the package's code)
+  --build-deps              also download each sdist's build requirements, so the folder
+                            builds it offline
+  --no-build                never run build code; fail, listing what would need a build
+  --no-build-isolation      build with the interpreter's own packages
+  --python PATH             the interpreter that builds (default python3)
   --pre                     allow pre-releases
   --only-binary LIST        names, :all: or :none:; never use sdists for them
   --no-binary LIST          names, :all: or :none:; never use wheels for them

@@ -27,6 +27,11 @@ export interface DownloadArgs {
   findLinks: string[];
   indexStrategy: "first-index" | "unsafe-best-match";
   noDeps: boolean;
+  noBuild: boolean;
+  noBuildIsolation: boolean;
+  buildWheels: boolean;
+  buildDeps: boolean;
+  python: string | undefined;
   pre: boolean;
   onlyBinary: string[];
   noBinary: string[];
@@ -74,6 +79,11 @@ const DOWNLOAD_CONFIG = {
     "find-links": { type: "string", short: "f", multiple: true },
     "index-strategy": { type: "string" },
     "no-deps": { type: "boolean" },
+    "no-build": { type: "boolean" },
+    "no-build-isolation": { type: "boolean" },
+    "build-wheels": { type: "boolean" },
+    "build-deps": { type: "boolean" },
+    python: { type: "string" },
     pre: { type: "boolean" },
     "only-binary": { type: "string", multiple: true },
     "no-binary": { type: "string", multiple: true },
@@ -281,6 +291,11 @@ export function parseDownloadArgs(args: string[]): DownloadArgs {
     findLinks: v["find-links"] ?? [],
     indexStrategy: strategy,
     noDeps: v["no-deps"] ?? false,
+    noBuild: v["no-build"] ?? false,
+    noBuildIsolation: v["no-build-isolation"] ?? false,
+    buildWheels: v["build-wheels"] ?? false,
+    buildDeps: v["build-deps"] ?? false,
+    python: v.python,
     pre: v.pre ?? false,
     onlyBinary: splitList(v["only-binary"]),
     noBinary: splitList(v["no-binary"]),

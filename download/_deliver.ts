@@ -221,6 +221,7 @@ export async function deliver(
       targets: f.targets,
       ...(f.size !== undefined ? { size: f.size } : {}),
       ...(f.requiresPython !== undefined ? { requiresPython: f.requiresPython } : {}),
+      ...(f.buildDependencyOf !== undefined ? { buildDependencyOf: f.buildDependencyOf } : {}),
     })),
     {
       cache: store,
@@ -245,6 +246,7 @@ export async function deliver(
       ? "folder"
       : "cache",
     ...factsOf(f),
+    ...(f.vcs !== undefined ? { vcs: f.vcs } : {}),
   }));
   const side = sideFiles(planned.targets, planned.pins, files);
   await writeSideFiles(wheelhouse, side);

@@ -1,8 +1,8 @@
 // Gathers what to resolve from the given requirements, requirement files and pyproject.toml,
 // merging the index and binary options that pip lets requirement files carry.
 import * as fsp from "node:fs/promises";
-import { basename, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { basename, join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { parsePyproject, selectPyprojectRequirements } from "../pep/pyproject.ts";
 import type { Requirement } from "../pep/requirement.ts";
 import {
@@ -153,6 +153,38 @@ function rejectUrl(flag: string, file: string): void {
   }
 }
 
+/**
+ * A project folder named on the command line (`./proj`, as `pip download ./proj` takes it):
+ * `name @ file:///…/proj`, its name read from `pyproject.toml` (`[project] name`) or
+ * `setup.cfg` (`[metadata] name`); undefined for anything that is not a folder.
+ */
+async function folderRequirement(text: string, cwd: string): Promise<string | undefined> {
+  if (text.includes("@") || /^[a-z][a-z0-9+.-]*:/i.test(text)) return undefined;
+  if (!/^[.~/\\]/.test(text) && !text.includes("/") && !text.includes("\\")) return undefined;
+  const dir = resolve(cwd, text);
+  const st = await fsp.stat(dir).catch(() => undefined);
+  if (!st?.isDirectory()) return undefined;
+  const read = (name: string) => fsp.readFile(join(dir, name), "utf8").catch(() => undefined);
+  let name: string | undefined;
+  const pyproject = await read("pyproject.toml");
+  if (pyproject !== undefined) {
+    name = /^\[project\][^[]*?^name\s*=\s*["']([^"']+)["']/ms.exec(pyproject)?.[1];
+  }
+  if (name === undefined) {
+    const cfg = await read("setup.cfg");
+    if (cfg !== undefined) name = /^\[metadata\][^[]*?^name\s*=\s*(\S+)/ms.exec(cfg)?.[1];
+  }
+  if (name === undefined) {
+    throw new DownloadError(
+      "invalid-input",
+      `Cannot tell the project name of the folder "${text}" (no [project] name in pyproject.toml, no [metadata] name in setup.cfg): write "<name> @ ${
+        pathToFileURL(dir).href
+      }"`,
+    );
+  }
+  return `${name} @ ${pathToFileURL(dir).href}`;
+}
+
 /** A command-line requirement, parsed as pip does: archive paths and relative `file:` URLs too. */
 function parseArgRequirement(text: string, cwd: string): Requirement {
   try {
@@ -194,7 +226,11 @@ export async function gatherInputs(
   const { cwd, read, env } = context;
   const readPyproject = readTextOrFail(read, "a pyproject.toml");
   const inputs: Inputs = {
-    requirements: (options.requirements ?? []).map((r) => parseArgRequirement(r, cwd)),
+    requirements: await Promise.all(
+      (options.requirements ?? []).map(async (r) =>
+        parseArgRequirement((await folderRequirement(r, cwd)) ?? r, cwd)
+      ),
+    ),
     constraints: [],
     hashes: new Map(),
     indexUrl: options.indexUrl,

@@ -17,6 +17,7 @@ export interface DoneFile {
   sha256: string;
   size: number;
   targets: string[];
+  vcs?: { url: string; requestedRevision?: string; commitId: string } | undefined;
 }
 
 /** `requirements.txt` text for some pins, with every hash of that version's files. */
@@ -201,8 +202,20 @@ export function pylockText(
       );
       pkg["marker"] = envs.join(" or ");
     }
-    if (sdist !== undefined) pkg["sdist"] = fileEntry(sdist);
-    if (wheels.length > 0) pkg["wheels"] = wheels.map(fileEntry);
+    const vcs = own.find((f) => f.vcs !== undefined)?.vcs;
+    if (vcs !== undefined) {
+      // PEP 751 `vcs`: the commit the git reference resolved to. The sdist built from it is in
+      // the folder (requirements.txt installs it); a package entry has one source kind.
+      pkg["vcs"] = {
+        type: "git",
+        url: vcs.url,
+        ...(vcs.requestedRevision !== undefined
+          ? { "requested-revision": vcs.requestedRevision }
+          : {}),
+        "commit-id": vcs.commitId,
+      };
+    } else if (sdist !== undefined) pkg["sdist"] = fileEntry(sdist);
+    if (wheels.length > 0 && vcs === undefined) pkg["wheels"] = wheels.map(fileEntry);
     return pkg;
   });
   const doc: Record<string, unknown> = {

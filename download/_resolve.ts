@@ -16,6 +16,8 @@ import { withDirectReferences } from "./_direct.ts";
 import { checkHashes, hashFiltered, offlineAware, requirePins } from "./_providers.ts";
 import { type Planned, resolverClientOf, type Session, targetsOf } from "./_session.ts";
 import { startEarly } from "./_early.ts";
+import { builderOf, type NeedsBuild, withBuiltMetadata } from "./_build.ts";
+import { BuildError } from "../build/types.ts";
 import { redactUrl } from "../fetcher/redact.ts";
 import { explainOfflineMisses, OFFLINE_HINT } from "./_offline.ts";
 import { recordingMetadata, resolvedFacts } from "./_report_facts.ts";
@@ -78,7 +80,11 @@ export async function planFromRequirements(s: Session, speculate: boolean): Prom
       "Nothing to download: the requirement files list no requirements",
     );
   }
-  const named = resolverClientOf(s, inputs);
+  // Sdists without static metadata are built for it (on this host), unless --no-build.
+  const needsBuild: NeedsBuild[] = [];
+  const builder = builderOf(s, inputs);
+  s.builder = builder;
+  const named = withBuiltMetadata(s, resolverClientOf(s, inputs), builder, needsBuild);
   const client = o.excludeNewer === undefined ? named : warnWithoutUploadTimes(s, named);
   s.hashesRequired = inputs.requireHashes || inputs.hashes.size > 0;
   if (s.hashesRequired) requirePins(inputs);
@@ -95,11 +101,14 @@ export async function planFromRequirements(s: Session, speculate: boolean): Prom
   // The report carries the whole metadata documents the resolver read (it keeps only deps).
   const recorded = recordingMetadata(client);
   const indexed = new IndexProvider(recorded.client);
-  const provider = offlineAware(withDirectReferences(
-    s.hashesRequired ? hashFiltered(indexed, inputs.hashes, inputs.requirements) : indexed,
-    inputs.requirements,
-    inputs.hashes,
-  ));
+  const provider = offlineAware(
+    await withDirectReferences(
+      s.hashesRequired ? hashFiltered(indexed, inputs.hashes, inputs.requirements) : indexed,
+      inputs.requirements,
+      inputs.hashes,
+      { builder, vcs: s.vcs },
+    ),
+  );
   const t0 = s.now();
   // The root projects' pages do not depend on the targets: ask for them while the targets are
   // worked out (starting Python to learn the host's version can take a second).
@@ -164,6 +173,27 @@ export async function planFromRequirements(s: Session, speculate: boolean): Prom
       ...(s.signal !== undefined ? { signal: s.signal } : {}),
     });
   } catch (e) {
+    // A build that failed while the resolver read metadata: its own message (hook, package,
+    // output, log) is the whole story, not "cannot resolve".
+    const built = e instanceof BuildError
+      ? e
+      : e instanceof Error && e.cause instanceof BuildError
+      ? e.cause
+      : undefined;
+    if (built !== undefined) {
+      throw new DownloadError("build-failed", built.message, { cause: built });
+    }
+    if (e instanceof ResolutionError && needsBuild.length > 0) {
+      throw new DownloadError(
+        "build-failed",
+        `--no-build: ${
+          needsBuild.length === 1 ? "this needs" : "these need"
+        } a build to be resolved:\n  ${
+          needsBuild.map((n) => `${n.what} (${n.reason})`).join("\n  ")
+        }\n${e.message}`,
+        { cause: e },
+      );
+    }
     if (e instanceof ResolutionError && offline) {
       // The projects the explanation names, besides those not found at all: offline, "no
       // version fits" usually means the cache holds other versions than the ones wanted.
@@ -213,6 +243,7 @@ export async function planFromRequirements(s: Session, speculate: boolean): Prom
     filename: f.file.filename,
     url: f.file.url,
     ...(f.file.origin !== undefined ? { origin: f.file.origin } : {}),
+    ...(s.vcs.has(f.name) && f.file.url.startsWith("file:") ? { vcs: s.vcs.get(f.name)! } : {}),
     sha256: f.file.hashes["sha256"]?.toLowerCase(),
     size: f.file.size,
     targets: [...f.targets],
@@ -235,5 +266,6 @@ export async function planFromRequirements(s: Session, speculate: boolean): Prom
     resolveMs,
     headersFor: (url) => client.authHeaders(url),
     findMirror: () => Promise.resolve(undefined),
+    sources: inputs,
   };
 }

@@ -17,6 +17,8 @@ import { CacheIndexClient } from "../index/cache_index_client.ts";
 import { LayeredIndexClient } from "../index/layered_index_client.ts";
 import { HttpFetchStrategy } from "../fetcher/http_fetch_strategy.ts";
 import type { Reporter as TransferReporter } from "../fetcher/types.ts";
+import type { Builder } from "./_build.ts";
+import type { PinnedVcs } from "./_direct.ts";
 import { redactUrl } from "../fetcher/redact.ts";
 import { retryingFetch } from "../fetcher/retrying_fetch.ts";
 import type { Target } from "../pep/tags.ts";
@@ -120,6 +122,10 @@ export interface Session {
   pages: HttpCacheStorage;
   /** What the fetcher moved in this call. */
   transfers: TransferTally;
+  /** The call's build front end, once planning made one (undefined with `noBuild`). */
+  builder?: Builder | undefined;
+  /** Git references, by project, pinned to the commits they resolved to. */
+  vcs: Map<string, PinnedVcs>;
 }
 
 /** Bytes and files the fetcher moved, and when. */
@@ -260,6 +266,7 @@ export async function openSession(options: DownloadOptions): Promise<Session> {
     hashesRequired: false,
     cleanup,
     transfers,
+    vcs: new Map(),
     pages: bestEffortPages(
       store.httpStorage<CachedResponseMeta>(),
       (message) => reporter?.event?.({ kind: "warning", message }),
@@ -422,4 +429,6 @@ export interface Planned {
   headersFor: (url: string) => Record<string, string>;
   /** Another URL of the same file (a lock's mirror), when its own cannot be fetched. */
   findMirror: (f: PlannedFile) => Promise<string | undefined>;
+  /** The indexes and links a requirements plan resolved against (for build requirements). */
+  sources?: Sources;
 }

@@ -8,6 +8,7 @@ import { checkDestination, deliver, locate } from "./_deliver.ts";
 import { abandonEarly, settleEarly } from "./_early.ts";
 import { planFromLock } from "./_lock.ts";
 import { planFromRequirements } from "./_resolve.ts";
+import { addBuilds } from "./_build.ts";
 import { checkOptions } from "./_check.ts";
 import { closeSession, openSession, type Planned } from "./_session.ts";
 
@@ -68,6 +69,7 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
       planned = options.lock !== undefined
         ? await planFromLock(s)
         : await planFromRequirements(s, true);
+      if (planned.sources !== undefined) await addBuilds(s, planned.sources, planned);
     } catch (e) {
       await settleEarly(s, new Set());
       throw e;

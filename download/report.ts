@@ -25,6 +25,7 @@ interface ReportFile {
   yanked: boolean;
   requested: Readonly<Record<string, readonly string[]>> | undefined;
   requiresPython: string | undefined;
+  vcs: { url: string; requestedRevision?: string; commitId: string } | undefined;
 }
 
 // pip's `_internal/metadata/_json.py` (PEP 566's JSON form): the fields, in its order, and whether
@@ -123,12 +124,25 @@ function installItem(f: ReportFile, target: Target | undefined, lock: boolean): 
   const extras = target === undefined ? undefined : f.requested?.[target.name];
   const requested = lock || target === undefined ? true : extras !== undefined;
   return {
-    download_info: {
-      url: redactUrl(f.url),
-      archive_info: f.sha256 === undefined
-        ? {}
-        : { hash: `sha256=${f.sha256}`, hashes: { sha256: f.sha256 } },
-    },
+    // A git reference is reported as pip does (PEP 610 `vcs_info`, the commit it resolved to);
+    // the sdist built from it is the item's file.
+    download_info: f.vcs !== undefined
+      ? {
+        url: redactUrl(f.vcs.url),
+        vcs_info: {
+          vcs: "git",
+          commit_id: f.vcs.commitId,
+          ...(f.vcs.requestedRevision !== undefined
+            ? { requested_revision: f.vcs.requestedRevision }
+            : {}),
+        },
+      }
+      : {
+        url: redactUrl(f.url),
+        archive_info: f.sha256 === undefined
+          ? {}
+          : { hash: `sha256=${f.sha256}`, hashes: { sha256: f.sha256 } },
+      },
     is_direct: f.direct,
     is_yanked: f.yanked,
     requested,
@@ -213,6 +227,7 @@ export function reportJson(of: DownloadPlan | DownloadResult): string {
     yanked: f.yanked ?? false,
     requested: f.requested,
     requiresPython: f.requiresPython,
+    vcs: f.vcs,
   }));
   files.sort((a, b) =>
     a.project < b.project

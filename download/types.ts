@@ -80,6 +80,19 @@ export interface DownloadOptions {
   excludeNewer?: Date;
   /** Use only what the cache holds: no network. */
   offline?: boolean;
+  /** Never run build code (no metadata hooks, no builds); what needs it fails the call. */
+  noBuild?: boolean;
+  /** The interpreter that builds (`python3` by default). */
+  python?: string;
+  /** Build with the interpreter's own packages instead of an isolated environment. */
+  noBuildIsolation?: boolean;
+  /**
+   * Build a wheel of every sdist chosen for a target this host can build for (same platform and
+   * Python, or a pure-Python result), and put it beside the sdist as the file that target installs.
+   */
+  buildWheels?: boolean;
+  /** Also bring each sdist's build requirements, so the folder builds it offline. */
+  buildDeps?: boolean;
   /** Revalidate cached index pages. */
   refresh?: boolean;
   /**
@@ -196,6 +209,8 @@ export interface DeliveredFile {
   fetched: boolean;
   /** Where its bytes came from in this call: the folder itself, the cache, or a transfer. */
   from: "folder" | "cache" | "transfer";
+  /** For an sdist built from a git reference: the repository and the commit it resolved to. */
+  vcs?: { url: string; requestedRevision?: string; commitId: string };
   /** The core metadata of its version as the resolver read it (absent for locks). */
   metadata?: CoreMetadata;
   /** Whether a direct reference (`name @ url`) of the run names it. */
@@ -264,7 +279,9 @@ export type DownloadErrorCode =
   /** A lock has no file for some target, or a mirror lacks a locked file. */
   | "lock-unservable"
   /** A locked size does not match the file with the locked hash. */
-  | "size-mismatch";
+  | "size-mismatch"
+  /** Something needs a build that was not allowed (`noBuild`) or failed. */
+  | "build-failed";
 
 /**
  * A download that could not be done. The message says what failed and why, on its own lines.

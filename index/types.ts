@@ -80,7 +80,13 @@ export type ProjectFilesOutcome =
   };
 
 /** How core metadata was obtained. */
-export type MetadataVia = "pep658" | "range" | "download" | "sdist-pkg-info" | "local";
+export type MetadataVia =
+  | "pep658"
+  | "range"
+  | "download"
+  | "sdist-pkg-info"
+  | "local"
+  | "build";
 
 /** The answer to "what is the core metadata of file F". */
 export type MetadataOutcome =

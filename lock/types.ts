@@ -18,6 +18,10 @@ export interface PlannedFile {
   url: string;
   /** Where the file was listed (an index, a find-links location, "direct reference"). */
   origin?: string;
+  /** The sdists this file is a build requirement of (`--build-deps`), not an install. */
+  buildDependencyOf?: string[];
+  /** For an sdist built from a git reference: the repository and the commit it resolved to. */
+  vcs?: { url: string; requestedRevision?: string; commitId: string };
   /** Lower-case hex sha256, when known. */
   sha256: string | undefined;
   /** Size in bytes, when known. */

@@ -156,7 +156,7 @@ Deno.test({
     assert.deepEqual(again.path, wheel.path);
     // The isolated setuptools environment was made once for both builds.
     const made = events.filter((e) =>
-      e.kind === "environment-created" && e.requirements.join() === "setuptools>=40.8.0"
+      e.kind === "environment-created" && e.requirements.join() === "setuptools>=40.8.0,wheel"
     );
     assert.deepEqual(made.length, 1);
   },

@@ -484,13 +484,18 @@ Deno.test("a direct reference (name @ URL, a file URL, or an archive path in a f
     const byPath = await download(server, dir, ["-d", "b", "-r", "reqs.txt"]);
     assert.equal(byPath.code, 0, byPath.stderr);
     assert.ok((await archives(join(dir, "b"))).includes(old));
+    // A git reference is built (tests/build_download_e2e_test.ts); --no-build refuses it, named.
     const vcs = await download(server, dir, [
       "-d",
       "c",
+      "--no-build",
       "example-app @ git+https://example.org/app.git",
     ]);
-    assert.equal(vcs.code, 2);
-    assert.match(vcs.stderr, /VCS reference needs a build/);
+    assert.equal(vcs.code, 1, vcs.stderr);
+    assert.match(
+      vcs.stderr,
+      /--no-build: example-app @ git\+https:\/\/example\.org\/app\.git needs a build \(a git checkout\)/,
+    );
   }));
 
 Deno.test("progress off a terminal: no escape codes, and -v prints a line per file", () =>
