@@ -45,6 +45,7 @@ export * as fetcher from "./fetcher/mod.ts";
 export * as cache from "./cache/mod.ts";
 export * as lock from "./lock/mod.ts";
 export * as build from "./build/mod.ts";
+export * as serve from "./serve/mod.ts";
 
 export {
   Marker,

@@ -14,6 +14,7 @@ import { UsageError } from "./_options.ts";
 import { download } from "./download.ts";
 import { cacheCommand } from "./cache.ts";
 import { verify } from "./verify.ts";
+import { serveCommand } from "./serve.ts";
 import { describeError, exitCodeOf } from "./_errors.ts";
 import { isMainModule } from "./_is_main.ts";
 import { VERSION } from "../download/version.ts";
@@ -29,6 +30,7 @@ Usage:
   wheelhouse download --lock pylock.toml|uv.lock   download exactly what a lock file lists
   wheelhouse cache dir|info|clean [PROJECT...]|prune
   wheelhouse verify [DIR] [--json]                 re-hash a downloaded folder (default ./wheelhouse)
+  wheelhouse serve [DIR] [--port N] [--auth FILE]  serve a downloaded folder as a package index
 
 Run "wheelhouse download --help" for the download options.
 `;
@@ -71,8 +73,12 @@ export async function main(args: string[], io: CliIo = processIo()): Promise<num
         return await cacheCommand(rest, io);
       case "verify":
         return await verify(rest, io);
+      case "serve":
+        return await serveCommand(rest, io);
       default:
-        throw new UsageError(`unknown command "${command}"; expected download, cache or verify`);
+        throw new UsageError(
+          `unknown command "${command}"; expected download, cache, verify or serve`,
+        );
     }
   } catch (e) {
     if (io.signal?.aborted) {
@@ -85,7 +91,8 @@ export async function main(args: string[], io: CliIo = processIo()): Promise<num
     io.stderr.write(`error: ${describeError(e)}\n`);
     if (e instanceof UsageError) {
       // Point at the help of the command that was run, where its options are.
-      const known = command === "download" || command === "cache" || command === "verify";
+      const known = command === "download" || command === "cache" || command === "verify" ||
+        command === "serve";
       io.stderr.write(`Run "wheelhouse ${known ? `${command} ` : ""}--help" for usage.\n`);
     }
     return exitCodeOf(e);

@@ -47,3 +47,4 @@ export {
   type CatalogueSource,
 } from "./cache_index_client.ts";
 export { LayeredIndexClient, type LayeredIndexClientOptions } from "./layered_index_client.ts";
+export { type RangeSource, readWheelMetadata } from "./read_wheel_metadata.ts";

@@ -326,3 +326,29 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "a project folder on the command line (./proj) is built into an sdist, named from its pyproject.toml",
+  ignore: !READY,
+  fn: () =>
+    withWorld(async (w) => {
+      const proj = join(w.dir, "localproj");
+      await mkdir(proj);
+      await Deno.writeTextFile(
+        join(proj, "pyproject.toml"),
+        `[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n\n[project]\nname = "localproj"\nversion = "0.3"\ndependencies = ["dep"]\n`,
+      );
+      await Deno.writeTextFile(join(proj, "localproj.py"), "X = 1\n");
+      const r = await run(w, ["-d", "wh", "./localproj"]);
+      assert.equal(r.code, 0, r.stderr);
+      const names = [...Deno.readDirSync(join(w.dir, "wh"))].map((e) => e.name);
+      assert.ok(names.includes("localproj-0.3.tar.gz"), names.join());
+      assert.ok(names.includes("dep-1.2-py3-none-any.whl"), names.join());
+      const empty = join(w.dir, "noname");
+      await mkdir(empty);
+      const bad = await run(w, ["-d", "wh2", "./noname"]);
+      assert.equal(bad.code, 2, bad.stderr);
+      assert.match(bad.stderr, /Cannot tell the project name of the folder "\.\/noname"/);
+    }),
+});

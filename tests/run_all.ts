@@ -93,6 +93,7 @@ async function main(): Promise<number> {
       "lock/mod.ts",
       "download/mod.ts",
       "build/mod.ts",
+      "serve/mod.ts",
     ]),
   );
   results.push(await testStep("tests", ["test", "-A", "--doc", "--parallel"]));
