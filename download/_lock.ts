@@ -11,6 +11,10 @@ import type { LockPlan, PlannedFile } from "../lock/types.ts";
 import { DownloadError } from "./types.ts";
 import { absoluteLink, readTextOrFail } from "./_inputs.ts";
 import { indexClientOf, type Planned, type Session, targetsOf } from "./_session.ts";
+import { builderOf } from "./_build.ts";
+import { normalizeName } from "../pep/name.ts";
+import { parseDistFilename } from "../pep/filename.ts";
+import { pathToFileURL } from "node:url";
 
 /**
  * Plans a lock-file download: the files the lock lists for each target (or all of them).
@@ -49,18 +53,65 @@ export async function planFromLock(s: Session): Promise<Planned> {
   for (const p of plan.ownProjects) {
     s.emit({ kind: "detail", message: `${p} is the locked project itself: nothing to download` });
   }
-  // A folder without them would install incompletely: a green run must not hide that.
-  if (plan.undownloadable.length > 0) {
-    const lines = plan.undownloadable.map((u) => `${u.project}: ${u.reason}`);
+  // Git checkouts at their locked commit and local folders are built into sdists (unless the run
+  // may not build); what cannot be built fails the run: an incomplete folder must not be green.
+  const builder = (o.noBuild ?? false) ? undefined : builderOf(s, {
+    indexUrl: o.indexUrl,
+    extraIndexUrls: [...(o.extraIndexUrls ?? [])],
+    findLinks: (o.findLinks ?? []).map((f) => absoluteLink(f, s.cwd)),
+    noIndex: o.noIndex ?? false,
+  });
+  s.builder = builder;
+  const unbuilt = [];
+  for (const u of plan.undownloadable) {
+    if (builder === undefined || u.buildable === undefined) {
+      unbuilt.push(u);
+      continue;
+    }
+    const b = u.buildable;
+    const sdist = await builder.frontend.buildSdist(
+      b.kind === "git"
+        ? {
+          kind: "git",
+          url: b.url,
+          rev: b.commit,
+          ...(b.subdirectory !== undefined ? { subdirectory: b.subdirectory } : {}),
+          name: u.project,
+        }
+        : { kind: "directory", path: b.path, name: u.project },
+      s.signal !== undefined ? { signal: s.signal } : {},
+    );
+    const project = normalizeName(u.project);
+    const origin = b.kind === "git" ? `git ${redactUrl(b.url)} at ${b.commit}` : `folder ${b.path}`;
+    const entry = await s.store.put({ path: sdist.path }, {
+      filename: sdist.filename,
+      project,
+      origin,
+    });
+    s.emit({ kind: "detail", message: `${sdist.filename}: built from ${origin}` });
+    plan.files.push({
+      project,
+      version: u.version ?? parseDistFilename(sdist.filename, project).version.toString(),
+      filename: sdist.filename,
+      url: pathToFileURL(sdist.path).href,
+      origin,
+      sha256: entry.sha256,
+      size: entry.size,
+      targets: [...u.targets],
+      ...(b.kind === "git"
+        ? { vcs: { url: b.url, commitId: sdist.source.commit ?? b.commit } }
+        : {}),
+    });
+  }
+  if (unbuilt.length > 0) {
+    const lines = unbuilt.map((u) => `${u.project}: ${u.reason}`);
     throw new DownloadError(
       "lock-unservable",
-      `The lock names ${plan.undownloadable.length} ${
-        plan.undownloadable.length === 1 ? "package" : "packages"
-      } that ${
-        plan.undownloadable.length === 1 ? "is" : "are"
-      } not a file to download (a git checkout or a local directory needs a build):\n  ${
-        lines.join("\n  ")
-      }`,
+      `The lock names ${unbuilt.length} ${unbuilt.length === 1 ? "package" : "packages"} that ${
+        unbuilt.length === 1 ? "is" : "are"
+      } not a file to download and ${
+        builder === undefined ? "--no-build forbids building" : "cannot be built here"
+      }:\n  ${lines.join("\n  ")}`,
     );
   }
   if (plan.missing.length > 0) {

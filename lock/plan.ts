@@ -281,21 +281,51 @@ function isPylockOwnProject(pkg: PylockPackage, lockPath: string): boolean {
     resolvePath(lockPath, "..", dir.path) === resolvePath(lockPath, "..");
 }
 
-function pylockUndownloadable(pkg: PylockPackage): Undownloadable | undefined {
+/** A folder a lock names, when it stays inside the lock's own folder (locks are input). */
+function lockFolder(lockPath: string, path: string): string | undefined {
+  const folder = resolvePath(lockPath, "..");
+  const full = resolvePath(folder, path);
+  return !isAbsolute(path) && (full === folder || full.startsWith(folder + sep)) ? full : undefined;
+}
+
+function pylockUndownloadable(pkg: PylockPackage, lockPath: string): Undownloadable | undefined {
+  const version = pkg.version === undefined ? {} : { version: pkg.version };
   if (pkg.vcs !== undefined) {
+    const url = pkg.vcs.url ??
+      (pkg.vcs.path === undefined
+        ? undefined
+        : lockFolder(lockPath, pkg.vcs.path) === undefined
+        ? undefined
+        : pathToFileURL(lockFolder(lockPath, pkg.vcs.path)!).href);
     return {
       project: pkg.name,
       reason: `a ${pkg.vcs.type} checkout (${
         pkg.vcs.url ?? pkg.vcs.path ?? "?"
       } at ${pkg.vcs.commitId}) is not a file`,
+      ...version,
+      targets: [],
+      ...(pkg.vcs.type === "git" && url !== undefined
+        ? {
+          buildable: {
+            kind: "git" as const,
+            url,
+            commit: pkg.vcs.commitId,
+            ...(pkg.vcs.subdirectory !== undefined ? { subdirectory: pkg.vcs.subdirectory } : {}),
+          },
+        }
+        : {}),
     };
   }
   if (pkg.directory !== undefined) {
+    const path = lockFolder(lockPath, pkg.directory.path);
     return {
       project: pkg.name,
       reason: `a local ${
         pkg.directory.editable ? "editable " : ""
       }directory (${pkg.directory.path}) is not a file`,
+      ...version,
+      targets: [],
+      ...(path !== undefined ? { buildable: { kind: "directory" as const, path } } : {}),
     };
   }
   return undefined;
@@ -362,9 +392,13 @@ export function planPylock(lock: Pylock, options: LockPlanOptions): LockPlan {
         own.add(pkg.name);
         continue;
       }
-      const cannot = pylockUndownloadable(pkg);
+      const cannot = pylockUndownloadable(pkg, options.lockPath);
       if (cannot !== undefined) {
-        undownloadable.set(pkg.normalizedName, cannot);
+        const known = undownloadable.get(pkg.normalizedName) ?? cannot;
+        if (target !== undefined && !known.targets.includes(target.name)) {
+          known.targets.push(target.name);
+        }
+        undownloadable.set(pkg.normalizedName, known);
         continue;
       }
       const add = (f: PylockFile): void =>
@@ -411,15 +445,48 @@ export function planPylock(lock: Pylock, options: LockPlanOptions): LockPlan {
   };
 }
 
-function uvUndownloadable(pkg: UvLockPackage): Undownloadable | undefined {
+function uvUndownloadable(pkg: UvLockPackage, lockPath: string): Undownloadable | undefined {
   const source = pkg.source;
+  const version = pkg.version === undefined ? {} : { version: pkg.version };
   switch (source.kind) {
-    case "git":
-      return { project: pkg.name, reason: `its source is a git checkout (${source.url})` };
+    case "git": {
+      // uv writes `git = "https://host/repo?rev=v1&subdirectory=x#<commit>"`.
+      let buildable: Undownloadable["buildable"];
+      try {
+        const u = new URL(source.url);
+        const commit = u.hash.slice(1);
+        const subdirectory = u.searchParams.get("subdirectory") ?? undefined;
+        u.hash = "";
+        u.search = "";
+        if (/^[0-9a-f]{7,64}$/i.test(commit)) {
+          buildable = {
+            kind: "git",
+            url: u.href,
+            commit,
+            ...(subdirectory !== undefined ? { subdirectory } : {}),
+          };
+        }
+      } catch { /* not a URL: not buildable */ }
+      return {
+        project: pkg.name,
+        reason: `its source is a git checkout (${source.url})`,
+        ...version,
+        targets: [],
+        ...(buildable !== undefined ? { buildable } : {}),
+      };
+    }
     case "directory":
     case "editable":
-    case "virtual":
-      return { project: pkg.name, reason: `its source is a local ${source.kind} (${source.path})` };
+    case "virtual": {
+      const path = source.kind === "virtual" ? undefined : lockFolder(lockPath, source.path);
+      return {
+        project: pkg.name,
+        reason: `its source is a local ${source.kind} (${source.path})`,
+        ...version,
+        targets: [],
+        ...(path !== undefined ? { buildable: { kind: "directory" as const, path } } : {}),
+      };
+    }
     default:
       return undefined;
   }
@@ -492,9 +559,13 @@ export function planUvLock(lock: UvLock, options: LockPlanOptions): LockPlan {
     for (const pkg of packages) {
       const version = pkg.version ?? "";
       if (members.has(pkg)) continue;
-      const cannot = uvUndownloadable(pkg);
+      const cannot = uvUndownloadable(pkg, options.lockPath);
       if (cannot !== undefined) {
-        undownloadable.set(pkg.normalizedName, cannot);
+        const known = undownloadable.get(pkg.normalizedName) ?? cannot;
+        if (target !== undefined && !known.targets.includes(target.name)) {
+          known.targets.push(target.name);
+        }
+        undownloadable.set(pkg.normalizedName, known);
         continue;
       }
       const add = (f: UvFile): void =>

@@ -51,6 +51,17 @@ export interface Undownloadable {
   project: string;
   /** Why, in a few words. */
   reason: string;
+  /** Its locked version, when the lock gives one. */
+  version?: string;
+  /** The targets that need it ([] with `allPlatforms`). */
+  targets: string[];
+  /**
+   * What a builder could make an sdist of: a git repository at the locked commit, or a local
+   * folder (absolute). Absent for what cannot be built (other VCS, a folder outside the lock's).
+   */
+  buildable?:
+    | { kind: "git"; url: string; commit: string; subdirectory?: string }
+    | { kind: "directory"; path: string };
 }
 
 /** A package with no file for some target. */

@@ -352,3 +352,72 @@ Deno.test({
       assert.match(bad.stderr, /Cannot tell the project name of the folder "\.\/noname"/);
     }),
 });
+
+Deno.test({
+  name:
+    "a pylock.toml's git entry (at its commit) and folder entry are built into sdists, the commit kept in the folder's pylock.toml",
+  ignore: !READY,
+  fn: () =>
+    withWorld(async (w) => {
+      const repo = join(w.dir, "lockgit");
+      await mkdir(repo);
+      const git = (...args: string[]) =>
+        new Deno.Command("git", {
+          args,
+          cwd: repo,
+          env: {
+            GIT_AUTHOR_NAME: "t",
+            GIT_AUTHOR_EMAIL: "t@example.org",
+            GIT_COMMITTER_NAME: "t",
+            GIT_COMMITTER_EMAIL: "t@example.org",
+          },
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+      await Deno.writeTextFile(
+        join(repo, "pyproject.toml"),
+        `[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n\n[project]\nname = "lockgit"\nversion = "0.5"\n`,
+      );
+      await Deno.writeTextFile(join(repo, "lockgit.py"), "X = 1\n");
+      await git("init", "-q");
+      await git("add", ".");
+      await git("commit", "-q", "-m", "one");
+      const commit = new TextDecoder().decode((await git("rev-parse", "HEAD")).stdout).trim();
+      const lib = join(w.dir, "lib");
+      await mkdir(lib);
+      await Deno.writeTextFile(
+        join(lib, "pyproject.toml"),
+        `[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n\n[project]\nname = "lib"\nversion = "1.1"\n`,
+      );
+      await Deno.writeTextFile(join(lib, "lib.py"), "Y = 2\n");
+      await Deno.writeTextFile(
+        join(w.dir, "pylock.toml"),
+        `lock-version = "1.0"
+created-by = "test"
+[[packages]]
+name = "lockgit"
+version = "0.5"
+vcs = { type = "git", url = "file://${repo}", commit-id = "${commit}" }
+[[packages]]
+name = "lib"
+version = "1.1"
+directory = { path = "lib" }
+`,
+      );
+      const r = await wheelhouse([
+        "download",
+        "--lock",
+        "pylock.toml",
+        ...indexArgs(w.server.indexUrl, w.cache),
+        ...TARGET,
+        "-d",
+        "wh",
+      ], w.dir);
+      assert.equal(r.code, 0, r.stderr);
+      const names = [...Deno.readDirSync(join(w.dir, "wh"))].map((e) => e.name);
+      assert.ok(names.includes("lockgit-0.5.tar.gz"), names.join());
+      assert.ok(names.includes("lib-1.1.tar.gz"), names.join());
+      const pylock = await Deno.readTextFile(join(w.dir, "wh", "pylock.toml"));
+      assert.match(pylock, new RegExp(`commit-id = "${commit}"`));
+    }),
+});

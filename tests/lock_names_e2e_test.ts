@@ -178,7 +178,7 @@ Deno.test("an index link whose filename holds a path separator or NUL is skipped
   }
 });
 
-Deno.test("lock entries that are git checkouts or local directories fail the run (exit 1) naming them", async () => {
+Deno.test("lock entries that are git checkouts or local directories fail a --no-build run (exit 1) naming them", async () => {
   const dir = await tempDir();
   try {
     await Deno.mkdir(join(dir, "lib"));
@@ -212,11 +212,15 @@ directory = { path = "lib" }
         "-d",
         "wh",
         "-v",
+        "--no-build",
       ],
       dir,
     );
     assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stderr, /The lock names 2 packages that are not a file to download/);
+    assert.match(
+      r.stderr,
+      /The lock names 2 packages that are not a file to download and --no-build forbids building/,
+    );
     assert.match(r.stderr, /tool: a git checkout \(https:\/\/example\.org\/tool\.git at d{40}\)/);
     assert.match(r.stderr, /lib: a local directory \(lib\)/);
     // The lock's own project is said in -v, neither a warning nor a gap.
