@@ -26,8 +26,10 @@ import {
   requirementsText,
   samePins,
   targetSlug,
+  universalPylockText,
+  universalRequirementsText,
 } from "./_outputs.ts";
-import type { Planned, Session } from "./_session.ts";
+import type { Planned, Session, UniversalPin } from "./_session.ts";
 import { OFFLINE_HINT } from "./_offline.ts";
 import { factsOf } from "./_report_facts.ts";
 
@@ -248,7 +250,7 @@ export async function deliver(
     ...factsOf(f),
     ...(f.vcs !== undefined ? { vcs: f.vcs } : {}),
   }));
-  const side = sideFiles(planned.targets, planned.pins, files);
+  const side = sideFiles(planned.targets, planned.pins, files, planned.universal);
   await writeSideFiles(wheelhouse, side);
   return {
     dest: s.dest,
@@ -260,7 +262,11 @@ export async function deliver(
     fetchedFiles: fetched.size,
     fetchedBytes,
     fetchMs,
-    installSets: installSets(planned.targets.length === 0 ? new Map() : planned.pins),
+    installSets: planned.targets.length === 0
+      ? (planned.universal !== undefined && planned.universal.length > 0
+        ? [{ targets: ["every platform"], requirements: "requirements.txt" }]
+        : [])
+      : installSets(planned.pins),
     unwanted: report.unwanted,
     removed: report.removed,
     transferredBytes: s.transfers.bytes,
@@ -317,11 +323,17 @@ function sideFiles(
   targets: readonly Target[],
   pins: TargetPins,
   done: readonly DeliveredFile[],
+  universal?: readonly UniversalPin[],
 ): Map<string, string> {
   const out = new Map<string, string>();
-  // All platforms of a lock: every file; no single install set to pin.
+  // All platforms of a lock: with the environments of each package known (uv.lock), one
+  // requirements.txt and pylock.toml whose markers choose per machine; else none to pin.
   if (targets.length === 0) {
-    out.set("README.txt", readmeText(targets, pins, done));
+    if (universal !== undefined && universal.length > 0) {
+      out.set("requirements.txt", universalRequirementsText(universal, done));
+      out.set("pylock.toml", universalPylockText(universal, done));
+    }
+    out.set("README.txt", readmeText(targets, pins, done, universal !== undefined));
     return out;
   }
   if (samePins(pins)) {

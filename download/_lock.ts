@@ -12,6 +12,8 @@ import { DownloadError } from "./types.ts";
 import { absoluteLink, readTextOrFail } from "./_inputs.ts";
 import { indexClientOf, type Planned, type Session, targetsOf } from "./_session.ts";
 import { builderOf } from "./_build.ts";
+import { uvLockMarkers } from "../lock/uv_lock_markers.ts";
+import type { UniversalPin } from "./_session.ts";
 import { normalizeName } from "../pep/name.ts";
 import { parseDistFilename } from "../pep/filename.ts";
 import { pathToFileURL } from "node:url";
@@ -40,10 +42,21 @@ export async function planFromLock(s: Session): Promise<Planned> {
   };
   const kind = lockKindOf(lockPath, text);
   let plan: LockPlan;
+  let universal: UniversalPin[] | undefined;
   if (kind === "pylock") {
     plan = planPylock(parsePylock(text, { path: lockPath }), planOptions);
   } else if (kind === "uv") {
-    plan = planUvLock(parseUvLock(text, { path: lockPath }), planOptions);
+    const lock = parseUvLock(text, { path: lockPath });
+    plan = planUvLock(lock, planOptions);
+    // Every platform: which environments install each package, for the folder's requirements
+    // and pylock.toml (a uv.lock says it through its edges' markers).
+    if (planOptions.allPlatforms) {
+      universal = [...uvLockMarkers(lock, planOptions)].flatMap(([p, where]) =>
+        p.version === undefined
+          ? []
+          : [{ name: p.normalizedName, version: p.version, marker: where.toString() }]
+      );
+    }
   } else {
     throw new DownloadError(
       "invalid-input",
@@ -204,6 +217,7 @@ export async function planFromLock(s: Session): Promise<Planned> {
     resolveMs: s.now() - t0,
     headersFor: (url) => mirror?.authHeaders(url) ?? {},
     findMirror,
+    ...(universal !== undefined ? { universal } : {}),
   };
 }
 

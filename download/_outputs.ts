@@ -94,6 +94,7 @@ export function readmeText(
   targets: readonly Target[],
   pins: TargetPins,
   files: readonly DoneFile[],
+  universal = false,
 ): string {
   const lines = [
     `${GENERATED_MARK} ${VERSION}: how to install this folder without a network.`,
@@ -104,7 +105,15 @@ export function readmeText(
     "",
   ];
   const sets = installSets(pins);
-  if (sets.length === 0) {
+  if (universal) {
+    lines.push(
+      "The files serve every platform the lock covers; the markers in requirements.txt and",
+      "pylock.toml choose what each machine installs:",
+      ...installCommands({ targets: [], requirements: "requirements.txt" }).map((c) => `  ${c}`),
+      "  python -m pip install --no-index --find-links . -r pylock.toml   # pip 26 or newer",
+      "",
+    );
+  } else if (sets.length === 0) {
     lines.push(
       "The files serve every platform the lock lists; install what you need by name:",
       "  python -m pip install --no-index --find-links . <package>",
@@ -135,6 +144,60 @@ export function readmeText(
     "",
   );
   return lines.join("\n");
+}
+
+/** A package of a plan valid everywhere, with the environments that install it. */
+export interface UniversalLine {
+  name: string;
+  version: string;
+  marker: string;
+}
+
+/**
+ * `requirements.txt` for every platform: each package pinned with the marker of the environments
+ * that install it, and the hashes of all its files, so pip installs the right subset wherever it
+ * runs.
+ */
+export function universalRequirementsText(
+  pins: readonly UniversalLine[],
+  files: readonly DoneFile[],
+): string {
+  const lines = [
+    `${GENERATED_MARK} for every platform the lock covers (markers choose per machine)`,
+    "# Install offline with:",
+    "#   pip install --no-index --find-links . -r requirements.txt",
+    "",
+  ];
+  for (const p of [...pins].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    const hashes = [
+      ...new Set(
+        files.filter((f) => f.project === p.name && f.version === p.version).map((f) => f.sha256),
+      ),
+    ].sort();
+    const head = `${p.name}==${p.version}${p.marker === "" ? "" : ` ; ${p.marker}`}`;
+    lines.push([head, ...hashes.map((h) => `    --hash=sha256:${h}`)].join(" \\\n"));
+  }
+  return lines.join("\n") + "\n";
+}
+
+/** A PEP 751 lock of the folder for every platform: each package with its own marker. */
+export function universalPylockText(
+  pins: readonly UniversalLine[],
+  files: readonly DoneFile[],
+): string {
+  const packages = [...pins].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .map((p) => {
+      const own = files.filter((f) => f.project === p.name && f.version === p.version);
+      const pkg: Record<string, unknown> = { name: p.name, version: p.version };
+      if (p.marker !== "") pkg["marker"] = p.marker;
+      const sdist = own.find((f) => !f.filename.endsWith(".whl"));
+      const wheels = own.filter((f) => f.filename.endsWith(".whl"));
+      if (sdist !== undefined) pkg["sdist"] = fileEntry(sdist);
+      if (wheels.length > 0) pkg["wheels"] = wheels.map(fileEntry);
+      return pkg;
+    });
+  const doc = { "lock-version": "1.0", "created-by": `wheelhouse ${VERSION}`, packages };
+  return `${GENERATED_MARK}: the files of this folder, by relative path.\n${stringify(doc)}\n`;
 }
 
 /** Whether every target pinned exactly the same set. */

@@ -417,6 +417,16 @@ export function resolverClientOf(s: Session, sources: Sources): IndexClient {
   });
 }
 
+/** A package of a plan valid everywhere, and where it is installed. */
+export interface UniversalPin {
+  /** Normalised name. */
+  name: string;
+  /** Version. */
+  version: string;
+  /** PEP 508 text of the environments that install it ("" for all). */
+  marker: string;
+}
+
 /** A plan before its files are looked up: what planning from requirements or a lock gives. */
 export interface Planned {
   targets: readonly Target[];
@@ -431,4 +441,9 @@ export interface Planned {
   findMirror: (f: PlannedFile) => Promise<string | undefined>;
   /** The indexes and links a requirements plan resolved against (for build requirements). */
   sources?: Sources;
+  /**
+   * For a plan valid on every platform (a uv.lock with `allPlatforms`): per package, the PEP 508
+   * marker of the environments that install it, for requirements.txt and pylock.toml.
+   */
+  universal?: UniversalPin[];
 }

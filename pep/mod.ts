@@ -21,6 +21,7 @@ export * from "./name.ts";
 export * from "./version.ts";
 export * from "./specifier.ts";
 export * from "./marker.ts";
+export * from "./marker_set.ts";
 export * from "./requirement.ts";
 export * from "./tags.ts";
 export * from "./filename.ts";

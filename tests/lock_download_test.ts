@@ -372,6 +372,18 @@ Deno.test("download --lock uv.lock --all-platforms brings every file the lock li
     assert.ok(want.length > 200, `${want.length} files`);
     assert.deepEqual(sorted(got), want);
     assertIntact(got, fx);
+    // One requirements.txt and pylock.toml for every platform: markers choose per machine.
+    const reqs = await Deno.readTextFile(join(dest, "requirements.txt"));
+    // anyio is locked twice, split on Python: each version where it installs, nothing else.
+    assert.match(reqs, /^anyio==4\.12\.1 ; python_version < "3\.10" \\$/m);
+    assert.match(reqs, /^anyio==4\.14\.1 ; python_(full_)?version >= "3\.10" \\$/m);
+    assert.match(reqs, /^httpcore==[\d.]+ \\$/m);
+    const pylock = await Deno.readTextFile(join(dest, "pylock.toml"));
+    assert.match(
+      pylock,
+      /name = "anyio"\nversion = "4\.12\.1"\nmarker = "python_version < \\"3\.10\\""/,
+    );
+    assert.match(await Deno.readTextFile(join(dest, "README.txt")), /markers in requirements\.txt/);
     // A second run finds everything present and fetches nothing.
     const before = fx.server.requests.length;
     await runOk(fx.dir, allPlatforms);
