@@ -1025,6 +1025,11 @@ export class LocalDirStore implements CacheStore {
           if (published.kind === "hit") {
             return { ...published.info, path: published.path, fetched: false };
           }
+          // The other process releases its lock when the bytes are complete, a moment before it
+          // moves them into the cache: its finished file is published here rather than fetched
+          // again (whichever of the two moves it first, the other finds the entry).
+          const theirs = await this.#publishFinished(request, request.sha256.toLowerCase());
+          if (theirs !== undefined) return theirs;
           try {
             // Busy means another process took the lock since we looked: wait for it again.
             return await this.#fetchAndPut(strategy, request, signal, repaired, round < 20);
