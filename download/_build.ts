@@ -6,7 +6,7 @@ import * as fsp from "node:fs/promises";
 import { basename, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { BuildFrontend } from "../build/build_frontend.ts";
-import { BuildError, type BuildSource, type InterpreterInfo } from "../build/types.ts";
+import type { BuildSource, InterpreterInfo } from "../build/types.ts";
 import type { DistFile, IndexClient, MetadataOutcome } from "../index/types.ts";
 import { parseCoreMetadata } from "../pep/metadata.ts";
 import { Requirement } from "../pep/requirement.ts";
@@ -234,11 +234,6 @@ export function buildSourceOf(url: string, name: string): BuildSource | undefine
     return { kind: "directory", path: fileURLToPath(url.replace(/#.*$/, "")), name };
   }
   return undefined;
-}
-
-/** A one-line reason for a build failure, with the log's path (the error has the rest). */
-export function describeBuildError(e: BuildError): string {
-  return e.message;
 }
 
 /**

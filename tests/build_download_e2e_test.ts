@@ -258,7 +258,7 @@ Deno.test({
       assert.equal(noBuild.code, 1, noBuild.stderr);
       assert.match(
         noBuild.stderr,
-        /--no-build: this needs a build to be resolved:\n  dynproj 1\.0/,
+        /--no-build: this needs a build to be resolved:\n {2}dynproj 1\.0/,
       );
     }),
 });
