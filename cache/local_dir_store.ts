@@ -171,6 +171,8 @@ export class LocalDirStore implements CacheStore {
   /** Files being hashed now, and the hashes waiting for a turn. */
   #hashing = 0;
   #hashQueue: (() => void)[] = [];
+  #booking = 0;
+  #bookQueue: (() => void)[] = [];
   #ownerAlive: OwnerAlive;
 
   /**
@@ -543,7 +545,38 @@ export class LocalDirStore implements CacheStore {
    * or obtain of the file, or by `prune`). With `onlyIfMissing`, an existing line is kept unless
    * the new facts add an origin or a Requires-Python it lacks.
    */
-  async #catalogue(
+  /**
+   * Catalogue bookkeeping, a few files at a time: a warm run of 400 projects touches 400 lines
+   * and pages at once, which must not hold 400 open files (EMFILE under `ulimit -n 256`).
+   */
+  async #bounded<T>(task: () => Promise<T>): Promise<T> {
+    if (this.#booking >= MAX_FILES_HASHED) {
+      await new Promise<void>((resolve) => this.#bookQueue.push(resolve));
+    } else this.#booking++;
+    try {
+      return await task();
+    } finally {
+      const next = this.#bookQueue.shift();
+      if (next !== undefined) next();
+      else this.#booking--;
+    }
+  }
+
+  #catalogue(
+    entry: CacheEntryInfo,
+    info: {
+      filename?: string;
+      project?: string;
+      url?: string;
+      origin?: string;
+      requiresPython?: string;
+    },
+    onlyIfMissing: boolean,
+  ): Promise<void> {
+    return this.#bounded(() => this.#catalogueNow(entry, info, onlyIfMissing));
+  }
+
+  async #catalogueNow(
     entry: CacheEntryInfo,
     info: {
       filename?: string;
@@ -694,7 +727,11 @@ export class LocalDirStore implements CacheStore {
    * @param project A project name.
    * @param index The index URL.
    */
-  async recordPage(project: string, index: string): Promise<void> {
+  recordPage(project: string, index: string): Promise<void> {
+    return this.#bounded(() => this.#recordPageNow(project, index));
+  }
+
+  async #recordPageNow(project: string, index: string): Promise<void> {
     if (!isValidName(project)) return;
     const name = normalizeName(project);
     const redacted = redactUrl(index);
