@@ -187,6 +187,8 @@ function conditions(req: http.IncomingMessage): {
 /** Resolves when `res` can take more (or is gone). */
 function drained(res: http.ServerResponse): Promise<void> {
   return new Promise((resolve) => {
+    // A response that closed while the last chunk was being read has already said "close".
+    if (res.destroyed || !res.writableNeedDrain) return resolve();
     const done = (): void => {
       res.off("drain", done);
       res.off("close", done);

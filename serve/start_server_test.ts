@@ -15,7 +15,13 @@ import {
   startServer,
   type StartServerOptions,
 } from "./start_server.ts";
-import { ServeError } from "./types.ts";
+import {
+  type ByteRange,
+  type IndexSource,
+  type OpenOutcome,
+  ServeError,
+  type SourceFile,
+} from "./types.ts";
 import { WheelhouseSource } from "./wheelhouse_source.ts";
 
 const JSON_V1 = "application/vnd.pypi.simple.v1+json";
@@ -362,8 +368,59 @@ Deno.test("serve: one log entry per request with method, path, status, bytes and
     assert.ok(log.every((e) => e.ms >= 0));
   }));
 
-Deno.test("serve: a client that goes away mid-file does not hurt the server", () =>
-  withServer(async (server, { files, log }) => {
+/** A source whose file bodies arrive slowly (one 64 KiB chunk every 5 ms), and that counts cancels. */
+function slowSource(inner: IndexSource): IndexSource & { cancelled: number } {
+  const slow = {
+    cancelled: 0,
+    description: inner.description,
+    projects: () => inner.projects(),
+    project: (name: string) => inner.project(name),
+    file: (filename: string) => inner.file(filename),
+    metadata: (file: SourceFile) => inner.metadata(file),
+    async open(file: SourceFile, range?: ByteRange): Promise<OpenOutcome> {
+      const opened = await inner.open(file, range);
+      if (opened.kind !== "opened") return opened;
+      const reader = opened.body.getReader();
+      let pending = new Uint8Array(0);
+      const body = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          await new Promise((r) => setTimeout(r, 5));
+          while (pending.length < 65536) {
+            const { done, value } = await reader.read();
+            if (done) break;
+            const joined = new Uint8Array(pending.length + value.length);
+            joined.set(pending);
+            joined.set(value, pending.length);
+            pending = joined;
+          }
+          if (pending.length === 0) return controller.close();
+          controller.enqueue(pending.subarray(0, 65536));
+          pending = pending.subarray(65536);
+        },
+        async cancel() {
+          slow.cancelled++;
+          await reader.cancel();
+        },
+      }, { highWaterMark: 0 });
+      return { kind: "opened", body };
+    },
+  };
+  return slow;
+}
+
+Deno.test("serve: a client that goes away mid-file does not hurt the server", async () => {
+  const files = await fixtures();
+  const wh = await makeWheelhouse([files.big]);
+  const log: RequestLogEntry[] = [];
+  const source = slowSource(await WheelhouseSource.open(wh.dir));
+  const server = await startServer({
+    source,
+    onRequest: (e) => log.push(e),
+    onError: (e) => {
+      throw e;
+    },
+  });
+  try {
     await new Promise<void>((resolve) => {
       const req = http.get(`${server.url}files/${files.big.filename}`, (res) => {
         res.once("data", () => {
@@ -376,9 +433,18 @@ Deno.test("serve: a client that goes away mid-file does not hurt the server", ()
     for (let i = 0; i < 50 && log.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
     assert.equal(log.length, 1);
     assert.ok(log[0]!.bytes < files.big.bytes.length, `${log[0]!.bytes} bytes`);
+    // The file was released when the client went away, not read to its end.
+    for (let i = 0; i < 50 && source.cancelled === 0; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.equal(source.cancelled, 1);
     const again = await get(server, `/files/${files.big.filename}`);
     assert.equal(sha256(again.body), files.big.sha256);
-  }));
+  } finally {
+    await server.close();
+    await wh.remove();
+  }
+});
 
 Deno.test("serve: a port in use is a ServeError, and close() ends kept-alive connections", async () => {
   const dir = await Deno.makeTempDir();
