@@ -22,6 +22,7 @@ export * from "./version.ts";
 export * from "./specifier.ts";
 export * from "./marker.ts";
 export * from "./marker_set.ts";
+export * from "./tag_markers.ts";
 export * from "./requirement.ts";
 export * from "./tags.ts";
 export * from "./filename.ts";

@@ -104,6 +104,18 @@ class PartialSolution {
     return list && list.length > 0 ? list[list.length - 1]!.accumulated : undefined;
   }
 
+  /** Whether some positive assignment of `pkg` stems from a decided package (or the root). */
+  requiredByDecision(pkg: string, root: string): boolean {
+    for (const a of this.#byPackage.get(pkg) ?? []) {
+      if (a.term.absent || a.cause === null) continue;
+      const others = [...a.cause.terms.keys()].filter((p) => p !== pkg);
+      if (others.length > 0 && others.every((p) => p === root || this.decisions.has(p))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   #push(pkg: string, term: Term, cause: Incompatibility | null): void {
     let list = this.#byPackage.get(pkg);
     if (!list) this.#byPackage.set(pkg, list = []);
@@ -171,8 +183,42 @@ export class Solver {
   readonly #direct = new Set<string>();
   #nextId = 0;
 
-  constructor(host: SolverHost) {
+  readonly #threshold: number;
+  /** uv's conflict tracking: how often each package was the culprit of a rejected version. */
+  readonly #culprits = new Map<string, number>();
+  readonly #early = new Set<string>();
+  readonly #late = new Set<string>();
+
+  /**
+   * @param host The packages.
+   * @param options `conflictThreshold`: after that many versions of packages were rejected
+   *   because of one decided package (the culprit), the culprit's decision is undone, the
+   *   package it blocked is decided first and the culprit next, before the rest, as uv does;
+   *   off (the pip-like order) by default.
+   */
+  constructor(host: SolverHost, options: { conflictThreshold?: number } = {}) {
     this.#host = host;
+    this.#threshold = options.conflictThreshold ?? Infinity;
+  }
+
+  /** When a package was first loaded (uv decides in the order packages are found). */
+  #order(pkg: string): number {
+    let order = this.#found.get(pkg);
+    if (order === undefined) this.#found.set(pkg, order = this.#found.size);
+    return order;
+  }
+  readonly #found = new Map<string, number>();
+
+  /** Counts a conflict of `affected`'s new version with `culprit`'s decision. */
+  #recordConflict(affected: string, culprit: string): void {
+    if (!this.#solution.decisions.has(culprit)) return;
+    const count = (this.#culprits.get(culprit) ?? 0) + 1;
+    this.#culprits.set(culprit, count);
+    if (count !== this.#threshold) return;
+    this.#early.add(affected);
+    if (!this.#early.has(culprit)) this.#late.add(culprit);
+    const decision = this.#solution.assignments.find((a) => a.pkg === culprit && a.cause === null);
+    if (decision) this.#solution.backtrack(decision.level - 1);
   }
 
   get sizes(): ReadonlyMap<string, number> {
@@ -198,6 +244,7 @@ export class Solver {
     const size = await this.#host.load(pkg);
     if (this.#sizes.has(pkg)) return false;
     this.#sizes.set(pkg, size);
+    this.#order(pkg);
     if (size === 0) {
       this.#add(new Map([[pkg, { set: Bitset.empty(0), absent: false }]]), { kind: "no-versions" });
     }
@@ -352,15 +399,30 @@ export class Solver {
     // by name, as resolvelib's reference provider orders them. The order depends only on the
     // decisions made, never on derived facts, so a constraint that the solution already
     // satisfies cannot change it (tested as a property).
+    // With conflict tracking (uv's order): packages without a candidate first, then the often
+    // rejected, then the often culprit, then the rest in the order they were found.
     let best: { pkg: string; term: Term; candidates: number[] } | undefined;
     let bestKey = "";
+    const uv = this.#threshold !== Infinity;
     for (const [pkg, term] of this.#solution.undecided()) {
       const candidates = this.#host.preference(pkg).filter((i) => term.set.has(i));
-      if (candidates.length <= 1) {
+      if (candidates.length <= (uv ? 0 : 1)) {
         best = { pkg, term, candidates };
         break;
       }
-      const key = `${this.#direct.has(pkg) ? 0 : 1}${pkg}`;
+      // A package required only through packages not yet decided comes last: uv's ranges
+      // make such a requirement hold only once its depender is decided.
+      const key = uv
+        ? `${
+          !this.#solution.requiredByDecision(pkg, this.#host.root)
+            ? 3
+            : this.#early.has(pkg)
+            ? 0
+            : this.#late.has(pkg)
+            ? 1
+            : 2
+        }${String(this.#order(pkg)).padStart(9, "0")}`
+        : `${this.#direct.has(pkg) ? 0 : 1}${pkg}`;
       if (!best || key < bestKey) {
         best = { pkg, term, candidates };
         bestKey = key;
@@ -420,9 +482,11 @@ export class Solver {
         text: dep.text,
         constraint: dep.constraint ?? false,
       });
-      conflict ||= [...incompatibility.terms].every(([p, t]) =>
+      const clash = [...incompatibility.terms].every(([p, t]) =>
         p === pkg || this.#relation(p, t) === "satisfied"
       );
+      if (clash && !dep.constraint) this.#recordConflict(pkg, dep.package);
+      conflict ||= clash;
       if (!dep.constraint) {
         const next = this.#host.preference(dep.package).find((i) => dep.set.has(i));
         if (next !== undefined) this.#host.prefetch(dep.package, next);

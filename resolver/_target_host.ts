@@ -63,7 +63,7 @@ export function allowedFormats(
  * that lists no extras at all (written before the field was common), named by a Requires-Dist
  * marker that holds only with the extra.
  */
-function providesExtra(metadata: PackageMetadata, extra: string): boolean {
+export function providesExtra(metadata: PackageMetadata, extra: string): boolean {
   if (metadata.providesExtra.includes(extra)) return true;
   if (metadata.providesExtra.length > 0) return false;
   return metadata.requiresDist.some((r) =>
@@ -72,11 +72,47 @@ function providesExtra(metadata: PackageMetadata, extra: string): boolean {
   );
 }
 
-function isExactPin(spec: SpecifierSet): boolean {
+export function isExactPin(spec: SpecifierSet): boolean {
   return spec.specifiers.length > 0 &&
     spec.specifiers.every((s) =>
       s.operator === "===" || (s.operator === "==" && !s.version.endsWith("*"))
     );
+}
+
+/**
+ * The order in which the solver tries the usable versions of a project: newest first (oldest
+ * first with `resolution: "lowest"`, or `"lowest-direct"` for a root requirement); final
+ * releases before pre-releases unless pre-releases are allowed everywhere (even where a
+ * specifier names a pre-release: packse "package-prereleases-specifier-boundary"); with
+ * --prefer-binary, versions with a usable wheel first; a preferred version (installed, locked,
+ * or chosen by an earlier fork) before all. `Array.prototype.sort` is stable, so each key keeps
+ * the previous order.
+ */
+export function preferenceOrder(
+  name: string,
+  versions: ProjectVersions,
+  available: Bitset,
+  files: readonly (readonly CandidateFile[])[],
+  o: ResolveOptions,
+  direct: boolean,
+): number[] {
+  const lowest = o.resolution === "lowest" || (o.resolution === "lowest-direct" && direct);
+  const preference = [...available.indices()];
+  if (!lowest) preference.reverse();
+  if (!o.prereleases) {
+    const pre = (i: number) => versions.candidates[i]!.version.isPrerelease;
+    preference.sort((a, b) => Number(pre(a)) - Number(pre(b)));
+  }
+  if (o.preferBinary) {
+    const hasWheel = (i: number) => files[i]![0]?.kind === "wheel";
+    preference.sort((a, b) => Number(hasWheel(b)) - Number(hasWheel(a)));
+  }
+  const preferred = o.preferences?.get(name);
+  if (preferred) {
+    const at = preference.findIndex((i) => versions.candidates[i]!.version.equals(preferred));
+    if (at > 0) preference.unshift(...preference.splice(at, 1));
+  }
+  return preference;
 }
 
 export class TargetHost implements SolverHost {
@@ -249,24 +285,8 @@ export class TargetHost implements SolverHost {
       reason,
     }));
     const available = Bitset.from(size, (i) => reasons[i] === "");
-    // Newest first; final releases before pre-releases unless pre-releases are allowed
-    // everywhere (even where a specifier names a pre-release: packse
-    // "package-prereleases-specifier-boundary"); with --prefer-binary, versions with a usable
-    // wheel first. Array.prototype.sort is stable, so each key keeps the previous order.
-    const preference = [...available.indices()].reverse();
-    if (!o.prereleases) {
-      const pre = (i: number) => versions.candidates[i]!.version.isPrerelease;
-      preference.sort((a, b) => Number(pre(a)) - Number(pre(b)));
-    }
-    if (o.preferBinary) {
-      const hasWheel = (i: number) => files[i]![0]?.kind === "wheel";
-      preference.sort((a, b) => Number(hasWheel(b)) - Number(hasWheel(a)));
-    }
-    const preferred = o.preferences?.get(name);
-    if (preferred) {
-      const at = preference.findIndex((i) => versions.candidates[i]!.version.equals(preferred));
-      if (at > 0) preference.unshift(...preference.splice(at, 1));
-    }
+    const direct = this.#requirements.some((r) => r.normalizedName === name);
+    const preference = preferenceOrder(name, versions, available, files, o, direct);
     return { versions, files, unavailable, available, preference, sets: new Map() };
   }
 

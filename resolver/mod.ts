@@ -10,3 +10,4 @@ export * from "./types.ts";
 export * from "./resolve.ts";
 export * from "./in_memory_provider.ts";
 export * from "./index_provider.ts";
+export * from "./universal.ts";

@@ -137,6 +137,9 @@ export interface Reporter {
   onEvent(event: ResolveEvent): void;
 }
 
+/** Which versions a resolution tries first (uv's `--resolution`). */
+export type ResolutionStrategy = "highest" | "lowest" | "lowest-direct";
+
 /** A package list for `onlyBinary` / `noBinary`: normalised names, or `":all:"` for all. */
 export type PackageSelector = readonly string[];
 
@@ -159,6 +162,12 @@ export interface ResolveOptions {
    * installed or locked; otherwise the newest compatible version is chosen.
    */
   readonly preferences?: ReadonlyMap<string, Version>;
+  /**
+   * Which versions to try first: the newest (`highest`, the default), the oldest (`lowest`), or
+   * the oldest for root requirements and the newest for the rest (`lowest-direct`), as uv's
+   * `--resolution`.
+   */
+  readonly resolution?: ResolutionStrategy;
   /** Resolve only the given requirements, not their dependencies. */
   readonly noDeps?: boolean;
   /** How many requests may be in flight for prefetching (default 16; 0 disables prefetching). */
