@@ -156,7 +156,7 @@ export function filesServing(files: readonly CandidateFile[], where: MarkerSet):
  *   Requirement.parse("numpy<2 ; python_version < '3.10'"),
  * ], { provider, environment: MarkerSet.parse("python_version >= '3.9'") });
  * const where = result.packages.map((p) => `${p.version}: ${p.marker}`);
- * if (where.join("; ") !== '1.26.4: python_version < "3.10"; 2.1.0: python_version >= "3.10"') {
+ * if (where.join("; ") !== '1.26.4: python_version == "3.9"; 2.1.0: python_version >= "3.10"') {
  *   throw new Error(where.join("; "));
  * }
  * ```
