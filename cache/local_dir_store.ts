@@ -171,6 +171,8 @@ export class LocalDirStore implements CacheStore {
   /** Files being hashed now, and the hashes waiting for a turn. */
   #hashing = 0;
   #hashQueue: (() => void)[] = [];
+  #reading = 0;
+  #readQueue: (() => void)[] = [];
   #booking = 0;
   #bookQueue: (() => void)[] = [];
   #ownerAlive: OwnerAlive;
@@ -318,6 +320,23 @@ export class LocalDirStore implements CacheStore {
     ).catch(() => {});
   }
 
+  /**
+   * Reads a side-car, a few at a time: every early download of a big warm run looks its entry
+   * up at once, and 400 side-cars open together exceed `ulimit -n 256` (EMFILE).
+   */
+  async #readSideCar(path: string): Promise<Uint8Array> {
+    if (this.#reading >= MAX_FILES_HASHED) {
+      await new Promise<void>((resolve) => this.#readQueue.push(resolve));
+    } else this.#reading++;
+    try {
+      return await this.#fs.readFile(path);
+    } finally {
+      const next = this.#readQueue.shift();
+      if (next !== undefined) next();
+      else this.#reading--;
+    }
+  }
+
   async #readInfo(
     sha256: string,
     size: number,
@@ -325,7 +344,7 @@ export class LocalDirStore implements CacheStore {
     const info: CacheEntryInfo & { recordedSize?: number } = { sha256, size };
     try {
       const raw: unknown = JSON.parse(
-        new TextDecoder().decode(await this.#fs.readFile(`${this.#entryPath(sha256)}.json`)),
+        new TextDecoder().decode(await this.#readSideCar(`${this.#entryPath(sha256)}.json`)),
       );
       if (typeof raw === "object" && raw !== null) {
         const r = raw as Record<string, unknown>;

@@ -372,7 +372,9 @@ Deno.test("a 400-project run passes under ulimit -n 256 (macOS's default), cold 
       join(dir, "reqs.txt"),
       projects.map((p) => `${p.name}==1.0`).join("\n") + "\n",
     );
-    for (const dest of ["cold", "warm"]) {
+    // A warm run looks up all 400 entries at once (early downloads): with the cache's reads
+    // bounded it holds about 110 files, so it passes with far fewer than 256 (it held 235).
+    for (const [dest, limit] of [["cold", 256], ["warm", 256], ["warm-tight", 180]] as const) {
       const cli = [
         Deno.execPath(),
         "run",
@@ -388,7 +390,7 @@ Deno.test("a 400-project run passes under ulimit -n 256 (macOS's default), cold 
         join(dir, "reqs.txt"),
       ].map((a) => `'${a}'`).join(" ");
       const out = await new Deno.Command("bash", {
-        args: ["-c", `ulimit -n 256 && exec ${cli}`],
+        args: ["-c", `ulimit -n ${limit} && exec ${cli}`],
         cwd: dir,
         stdout: "piped",
         stderr: "piped",
