@@ -172,6 +172,8 @@ export class LocalDirStore implements CacheStore {
   #hashing = 0;
   #hashQueue: (() => void)[] = [];
   #reading = 0;
+  /** The finished downloads the partial area held when first listed (see `#publishFinished`). */
+  #leftovers: Promise<string[]> | undefined;
   #readQueue: (() => void)[] = [];
   #booking = 0;
   #bookQueue: (() => void)[] = [];
@@ -324,12 +326,17 @@ export class LocalDirStore implements CacheStore {
    * Reads a side-car, a few at a time: every early download of a big warm run looks its entry
    * up at once, and 400 side-cars open together exceed `ulimit -n 256` (EMFILE).
    */
-  async #readSideCar(path: string): Promise<Uint8Array> {
+  #readSideCar(path: string): Promise<Uint8Array> {
+    return this.#fewAtATime(() => this.#fs.readFile(path));
+  }
+
+  /** Runs a read that holds a file or folder open, at most a few at a time. */
+  async #fewAtATime<T>(task: () => Promise<T>): Promise<T> {
     if (this.#reading >= MAX_FILES_HASHED) {
       await new Promise<void>((resolve) => this.#readQueue.push(resolve));
     } else this.#reading++;
     try {
-      return await this.#fs.readFile(path);
+      return await task();
     } finally {
       const next = this.#readQueue.shift();
       if (next !== undefined) next();
@@ -1028,9 +1035,18 @@ export class LocalDirStore implements CacheStore {
   async #publishFinished(
     request: ObtainRequest,
     sha256: string,
+    fresh: boolean,
   ): Promise<ObtainResult | undefined> {
     const prefix = `${sha256Hex(request.url).slice(0, 32)}.`;
-    for (const name of await this.#readdir(this.partialDir)) {
+    // Before waiting for other processes, the finished files of earlier runs are those the
+    // partial area held when this store first looked: one listing per run, not one per file (a
+    // listing per lookup held hundreds of open folders in a 400-file run: EMFILE). After a wait,
+    // the other process's file is new: the folder is listed again.
+    const names = fresh
+      ? await this.#fewAtATime(() => this.#readdir(this.partialDir))
+      : await (this.#leftovers ??= this.#fewAtATime(() => this.#readdir(this.partialDir))
+        .then((all) => all.filter((n) => n.endsWith(".done"))));
+    for (const name of names) {
       if (!name.startsWith(prefix) || !name.endsWith(".done")) continue;
       const path = join(this.partialDir, name);
       let hashed;
@@ -1070,7 +1086,7 @@ export class LocalDirStore implements CacheStore {
         return { ...found.info, path: found.path, fetched: false };
       }
       repaired = found.reason === "corrupt";
-      const finished = await this.#publishFinished(request, request.sha256.toLowerCase());
+      const finished = await this.#publishFinished(request, request.sha256.toLowerCase(), false);
       if (finished !== undefined) return finished;
       // Another process sharing this cache may be downloading it right now: wait for its
       // publish rather than transferring the same file a second time.
@@ -1084,7 +1100,7 @@ export class LocalDirStore implements CacheStore {
           // The other process releases its lock when the bytes are complete, a moment before it
           // moves them into the cache: its finished file is published here rather than fetched
           // again (whichever of the two moves it first, the other finds the entry).
-          const theirs = await this.#publishFinished(request, request.sha256.toLowerCase());
+          const theirs = await this.#publishFinished(request, request.sha256.toLowerCase(), true);
           if (theirs !== undefined) return theirs;
           try {
             // Busy means another process took the lock since we looked: wait for it again.

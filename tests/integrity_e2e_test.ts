@@ -362,7 +362,7 @@ Deno.test("a read-only cache that holds everything serves an online run, with on
     }
   }));
 
-Deno.test("a 400-project run passes under ulimit -n 256 (macOS's default), cold and warm", async () => {
+Deno.test("a 400-project run passes under ulimit -n 128 (half of macOS's default 256), cold and warm", async () => {
   const projects = [];
   for (let i = 0; i < 400; i++) projects.push(await buildWheel({ name: `p${i}`, version: "1.0" }));
   const server = await startIndexServer({ projects, latencyMs: 5 });
@@ -372,9 +372,10 @@ Deno.test("a 400-project run passes under ulimit -n 256 (macOS's default), cold 
       join(dir, "reqs.txt"),
       projects.map((p) => `${p.name}==1.0`).join("\n") + "\n",
     );
-    // A warm run looks up all 400 entries at once (early downloads): with the cache's reads
-    // bounded it holds about 110 files, so it passes with far fewer than 256 (it held 235).
-    for (const [dest, limit] of [["cold", 256], ["warm", 256], ["warm-tight", 180]] as const) {
+    // Every early download looks its entry up at once: with the cache's reads bounded a run
+    // holds under 100 files, so it passes with half of the 256. Unbounded, a warm run
+    // held 235 (side-cars) and a cold one 190 (a listing of the partial area per file).
+    for (const [dest, limit] of [["cold", 128], ["warm", 128], ["warm-again", 128]] as const) {
       const cli = [
         Deno.execPath(),
         "run",
