@@ -76,4 +76,5 @@ export {
   type PlanEntry,
   reportJson,
   type TargetPins,
+  type UniversalOptions,
 } from "./download/mod.ts";

@@ -15,6 +15,11 @@ Inputs:
   --lock FILE               download exactly the files a pylock.toml or uv.lock lists
   --all-platforms           with --lock: every file of the lock, for every platform
   --no-dev                  with a uv.lock: leave out the dev group
+  --universal               resolve once for every environment (every platform, every Python of
+                            --python-version or the project's requires-python) and download every
+                            file any of them installs; requirements.txt and pylock.toml carry
+                            markers. --python-platform narrows the platforms downloaded
+  --environment MARKER      with --universal: only environments where MARKER holds; repeatable
 
 Output:
   -d, --dest DIR            destination folder (default ./wheelhouse)

@@ -20,6 +20,8 @@ export interface DownloadArgs {
   groups: string[];
   noDev: boolean;
   allPlatforms: boolean;
+  universal: boolean;
+  environments: string[];
   dest: string;
   indexUrl: string | undefined;
   extraIndexUrls: string[];
@@ -72,6 +74,8 @@ const DOWNLOAD_CONFIG = {
     group: { type: "string", multiple: true },
     "no-dev": { type: "boolean" },
     "all-platforms": { type: "boolean" },
+    universal: { type: "boolean" },
+    environment: { type: "string", multiple: true },
     dest: { type: "string", short: "d" },
     "index-url": { type: "string", short: "i" },
     "extra-index-url": { type: "string", multiple: true },
@@ -272,6 +276,19 @@ export function parseDownloadArgs(args: string[]): DownloadArgs {
   if (v["all-platforms"] && (pythonPlatforms.length > 0 || platforms.length > 0)) {
     throw new UsageError("--all-platforms cannot be combined with a target");
   }
+  if (v.universal && lock !== undefined) {
+    throw new UsageError(
+      "--universal resolves requirements; a lock is resolved already (use --lock FILE --all-platforms)",
+    );
+  }
+  if (v.universal && (platforms.length > 0 || abis.length > 0 || v.implementation !== undefined)) {
+    throw new UsageError(
+      "--universal takes --python-platform presets to narrow the platforms, not --platform, --abi or --implementation",
+    );
+  }
+  if ((v.environment ?? []).length > 0 && !v.universal) {
+    throw new UsageError("--environment only applies with --universal");
+  }
   return {
     help: v.help ?? false,
     requirements: positionals,
@@ -284,6 +301,8 @@ export function parseDownloadArgs(args: string[]): DownloadArgs {
     groups: v.group ?? [],
     noDev: v["no-dev"] ?? false,
     allPlatforms: v["all-platforms"] ?? false,
+    universal: v.universal ?? false,
+    environments: v.environment ?? [],
     dest: v.dest ?? "wheelhouse",
     indexUrl: v["index-url"],
     extraIndexUrls: v["extra-index-url"] ?? [],

@@ -16,6 +16,7 @@ import {
   type IndexCredentials,
   plan as runPlan,
   reportJson,
+  type UniversalOptions,
 } from "../download/mod.ts";
 import type { CliIo } from "./io.ts";
 import { type DownloadArgs, parseDownloadArgs } from "./_options.ts";
@@ -108,6 +109,37 @@ async function targetsOf(
     });
   const macos = io.env("MACOSX_DEPLOYMENT_TARGET");
   return buildTargets({ ...o, macosVersion: macos === "" ? undefined : macos }, host);
+}
+
+/**
+ * The region of `--universal`: the Pythons given (each X.Y is every X.Y.z), else the project's
+ * requires-python, else (as uv does) this machine's Python and every newer one.
+ */
+async function universalOf(
+  o: DownloadArgs,
+  io: CliIo,
+  cacheDir: string | undefined,
+): Promise<UniversalOptions> {
+  let requiresPython: string | undefined;
+  if (o.pythonVersions.length === 0) {
+    const detect = io.detectHost ??
+      ((options: { python: boolean }) => detectHost(undefined, undefined, options));
+    const host = cacheDir === undefined ? await detect({ python: true }) : await detectHostCached({
+      file: join(cacheDir, "host-v1.json"),
+      env: io.env,
+      cwd: io.cwd,
+      now: io.now,
+      detect: () => detect({ python: true }),
+    });
+    const minor = /^(\d+\.\d+)/.exec(host.pythonFullVersion ?? "")?.[1];
+    if (minor !== undefined) requiresPython = `>=${minor}`;
+  }
+  return {
+    pythonVersions: o.pythonVersions,
+    ...(requiresPython !== undefined ? { requiresPython } : {}),
+    environments: o.environments,
+    platforms: o.pythonPlatforms,
+  };
 }
 
 /** Turns the pipeline's events into status lines, progress bars and messages. */
@@ -245,7 +277,9 @@ function printPlan(p: DownloadPlan, o: DownloadArgs, io: CliIo): void {
   if (o.quiet > 0) return;
   const lines = p.files.map((f) => {
     const size = f.size === undefined ? "" : ` (${formatBytes(f.size)})`;
-    return `  ${f.source.padEnd(7)} ${f.filename}${size}  [${f.targets.join(", ")}]`;
+    // Files of a universal plan (or a whole lock) serve every environment, not named targets.
+    const targets = f.targets.length > 0 ? `  [${f.targets.join(", ")}]` : "";
+    return `  ${f.source.padEnd(7)} ${f.filename}${size}${targets}`;
   });
   const fetches = p.files.filter((f) => f.source === "fetch").length;
   // The plan is for people; with --report - stdout carries the JSON alone.
@@ -373,11 +407,12 @@ export async function download(args: string[], io: CliIo): Promise<number> {
   const cacheDir = o.noCache ? undefined : cacheDirOf(o.cacheDir, io);
   const reporter = new CliReporter(io, ui, o.verbose > 0 && o.quiet === 0);
   const options = libraryOptions(o, io, {
-    targets: () => targetsOf(o, io, cacheDir),
+    targets: o.universal ? [] : () => targetsOf(o, io, cacheDir),
     reporter,
     cacheDir,
     netrc: await readNetrc(io),
   });
+  if (o.universal) options.universal = await universalOf(o, io, cacheDir);
   try {
     if (o.dryRun) {
       const p = await runPlan(options);

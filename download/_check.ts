@@ -81,6 +81,18 @@ export function checkOptions(o: DownloadOptions): void {
       "--lock downloads what the lock file lists; give no other requirements",
     );
   }
+  if (o.universal !== undefined && o.lock !== undefined) {
+    throw new DownloadError(
+      "invalid-input",
+      "--universal resolves requirements; a lock is resolved already (--lock FILE --all-platforms takes all of it)",
+    );
+  }
+  if (o.universal !== undefined && Array.isArray(o.targets) && o.targets.length > 0) {
+    throw new DownloadError(
+      "invalid-input",
+      "universal resolution covers a region, not targets: give its platforms as universal.platforms",
+    );
+  }
   if (o.allPlatforms && o.lock === undefined) {
     throw new DownloadError("invalid-input", "--all-platforms only applies with --lock");
   }

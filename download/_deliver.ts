@@ -250,7 +250,13 @@ export async function deliver(
     ...factsOf(f),
     ...(f.vcs !== undefined ? { vcs: f.vcs } : {}),
   }));
-  const side = sideFiles(planned.targets, planned.pins, files, planned.universal);
+  const side = sideFiles(
+    planned.targets,
+    planned.pins,
+    files,
+    planned.universal,
+    planned.environments,
+  );
   await writeSideFiles(wheelhouse, side);
   return {
     dest: s.dest,
@@ -324,16 +330,20 @@ function sideFiles(
   pins: TargetPins,
   done: readonly DeliveredFile[],
   universal?: readonly UniversalPin[],
+  environments: readonly string[] = [],
 ): Map<string, string> {
   const out = new Map<string, string>();
   // All platforms of a lock: with the environments of each package known (uv.lock), one
   // requirements.txt and pylock.toml whose markers choose per machine; else none to pin.
   if (targets.length === 0) {
     if (universal !== undefined && universal.length > 0) {
-      out.set("requirements.txt", universalRequirementsText(universal, done));
-      out.set("pylock.toml", universalPylockText(universal, done));
+      out.set("requirements.txt", universalRequirementsText(universal, done, environments));
+      out.set("pylock.toml", universalPylockText(universal, done, environments));
     }
-    out.set("README.txt", readmeText(targets, pins, done, universal !== undefined));
+    out.set(
+      "README.txt",
+      readmeText(targets, pins, done, universal !== undefined, environments),
+    );
     return out;
   }
   if (samePins(pins)) {

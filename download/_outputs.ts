@@ -95,6 +95,7 @@ export function readmeText(
   pins: TargetPins,
   files: readonly DoneFile[],
   universal = false,
+  environments: readonly string[] = [],
 ): string {
   const lines = [
     `${GENERATED_MARK} ${VERSION}: how to install this folder without a network.`,
@@ -107,8 +108,15 @@ export function readmeText(
   const sets = installSets(pins);
   if (universal) {
     lines.push(
-      "The files serve every platform the lock covers; the markers in requirements.txt and",
-      "pylock.toml choose what each machine installs:",
+      ...(environments.length > 0
+        ? [
+          `The files serve the environments where ${environments.join(" or ")};`,
+          "the markers in requirements.txt and pylock.toml choose what each machine installs:",
+        ]
+        : [
+          "The files serve every platform the lock covers; the markers in requirements.txt and",
+          "pylock.toml choose what each machine installs:",
+        ]),
       ...installCommands({ targets: [], requirements: "requirements.txt" }).map((c) => `  ${c}`),
       "  python -m pip install --no-index --find-links . -r pylock.toml   # pip 26 or newer",
       "",
@@ -161,9 +169,14 @@ export interface UniversalLine {
 export function universalRequirementsText(
   pins: readonly UniversalLine[],
   files: readonly DoneFile[],
+  environments: readonly string[] = [],
 ): string {
   const lines = [
-    `${GENERATED_MARK} for every platform the lock covers (markers choose per machine)`,
+    `${GENERATED_MARK} for ${
+      environments.length > 0
+        ? `the environments where ${environments.join(" or ")}`
+        : "every platform the lock covers"
+    } (markers choose per machine)`,
     "# Install offline with:",
     "#   pip install --no-index --find-links . -r requirements.txt",
     "",
@@ -184,6 +197,7 @@ export function universalRequirementsText(
 export function universalPylockText(
   pins: readonly UniversalLine[],
   files: readonly DoneFile[],
+  environments: readonly string[] = [],
 ): string {
   const packages = [...pins].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     .map((p) => {
@@ -196,7 +210,12 @@ export function universalPylockText(
       if (wheels.length > 0) pkg["wheels"] = wheels.map(fileEntry);
       return pkg;
     });
-  const doc = { "lock-version": "1.0", "created-by": `wheelhouse ${VERSION}`, packages };
+  const doc = {
+    "lock-version": "1.0",
+    ...(environments.length > 0 ? { environments: [...environments] } : {}),
+    "created-by": `wheelhouse ${VERSION}`,
+    packages,
+  };
   return `${GENERATED_MARK}: the files of this folder, by relative path.\n${stringify(doc)}\n`;
 }
 

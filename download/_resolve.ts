@@ -10,7 +10,7 @@ import { ResolutionError } from "../resolver/types.ts";
 import { WheelhouseStore } from "../cache/wheelhouse_store.ts";
 import type { PlannedFile } from "../lock/types.ts";
 import { DownloadError } from "./types.ts";
-import { gatherInputs, ignoredFindLinks } from "./_inputs.ts";
+import { gatherInputs, ignoredFindLinks, type Inputs } from "./_inputs.ts";
 import { binarySelector } from "./_check.ts";
 import { withDirectReferences } from "./_direct.ts";
 import { checkHashes, hashFiltered, offlineAware, requirePins } from "./_providers.ts";
@@ -62,12 +62,17 @@ function warnWithoutUploadTimes(s: Session, client: IndexClient): IndexClient {
   };
 }
 
-/**
- * Resolves the session's requirements for its targets.
- *
- * @param speculate Whether files of decided versions may start downloading while resolving.
- */
-export async function planFromRequirements(s: Session, speculate: boolean): Promise<Planned> {
+/** What both kinds of resolution (per target, universal) start from. */
+export interface Prepared {
+  inputs: Inputs;
+  client: IndexClient;
+  provider: Awaited<ReturnType<typeof offlineAware>>;
+  recorded: ReturnType<typeof recordingMetadata>;
+  needsBuild: NeedsBuild[];
+}
+
+/** Gathers the inputs and builds the provider stack the resolver reads through. */
+export async function prepareResolution(s: Session): Promise<Prepared> {
   const o = s.options;
   const inputs = await gatherInputs(o, { cwd: s.cwd, read: s.readText, env: s.env });
   // pip warns and goes on: a typo in -f must not pass unnoticed, nor fail a run that has indexes.
@@ -109,6 +114,18 @@ export async function planFromRequirements(s: Session, speculate: boolean): Prom
       { builder, vcs: s.vcs },
     ),
   );
+  return { inputs, client, provider, recorded, needsBuild };
+}
+
+/**
+ * Resolves the session's requirements for its targets.
+ *
+ * @param speculate Whether files of decided versions may start downloading while resolving.
+ */
+export async function planFromRequirements(s: Session, speculate: boolean): Promise<Planned> {
+  const o = s.options;
+  const prepared = await prepareResolution(s);
+  const { inputs, client, provider, recorded } = prepared;
   const t0 = s.now();
   // The root projects' pages do not depend on the targets: ask for them while the targets are
   // worked out (starting Python to learn the host's version can take a second).
@@ -173,55 +190,7 @@ export async function planFromRequirements(s: Session, speculate: boolean): Prom
       ...(s.signal !== undefined ? { signal: s.signal } : {}),
     });
   } catch (e) {
-    // A build that failed while the resolver read metadata: its own message (hook, package,
-    // output, log) is the whole story, not "cannot resolve".
-    const built = e instanceof BuildError
-      ? e
-      : e instanceof Error && e.cause instanceof BuildError
-      ? e.cause
-      : undefined;
-    if (built !== undefined) {
-      throw new DownloadError("build-failed", built.message, { cause: built });
-    }
-    if (e instanceof ResolutionError && needsBuild.length > 0) {
-      throw new DownloadError(
-        "build-failed",
-        `--no-build: ${
-          needsBuild.length === 1 ? "this needs" : "these need"
-        } a build to be resolved:\n  ${
-          needsBuild.map((n) => `${n.what} (${n.reason})`).join("\n  ")
-        }\n${e.message}`,
-        { cause: e },
-      );
-    }
-    if (e instanceof ResolutionError && offline) {
-      // The projects the explanation names, besides those not found at all: offline, "no
-      // version fits" usually means the cache holds other versions than the ones wanted.
-      const named = [
-        ...inputs.requirements.map((r) => r.normalizedName),
-        ...provider.wantedBy.keys(),
-      ]
-        .filter((p) =>
-          !provider.misses.has(p) &&
-          new RegExp(`no version of ${p.replace(/[.]/g, "\\.")}[^a-z0-9._-]`, "i").test(
-            e.message.replaceAll("_", "-"),
-          )
-        );
-      const lines = await explainOfflineMisses(
-        s,
-        inputs,
-        provider.misses,
-        named,
-        inputs.requirements,
-        provider.wantedBy,
-      );
-      throw new DownloadError(
-        "offline-miss",
-        `Offline, and nothing this machine holds can serve:\n${lines}\n${e.message}\n${OFFLINE_HINT}`,
-        { cause: e },
-      );
-    }
-    throw e;
+    throw await resolutionFailure(s, prepared, e);
   }
   const resolveMs = s.now() - t0;
   const pins = new Map<string, Map<string, string>>();
@@ -268,4 +237,66 @@ export async function planFromRequirements(s: Session, speculate: boolean): Prom
     findMirror: () => Promise.resolve(undefined),
     sources: inputs,
   };
+}
+
+/**
+ * The error to report for a failed resolution: a build's own message, what --no-build left
+ * unresolved, or (offline) what the machine lacks; otherwise the resolver's error.
+ */
+export async function resolutionFailure(
+  s: Session,
+  prepared: Prepared,
+  e: unknown,
+): Promise<unknown> {
+  const { inputs, provider, needsBuild } = prepared;
+  const offline = s.options.offline ?? false;
+  // A build that failed while the resolver read metadata: its own message (hook, package,
+  // output, log) is the whole story, not "cannot resolve".
+  const built = e instanceof BuildError
+    ? e
+    : e instanceof Error && e.cause instanceof BuildError
+    ? e.cause
+    : undefined;
+  if (built !== undefined) {
+    return new DownloadError("build-failed", built.message, { cause: built });
+  }
+  if (e instanceof ResolutionError && needsBuild.length > 0) {
+    return new DownloadError(
+      "build-failed",
+      `--no-build: ${
+        needsBuild.length === 1 ? "this needs" : "these need"
+      } a build to be resolved:\n  ${
+        needsBuild.map((n) => `${n.what} (${n.reason})`).join("\n  ")
+      }\n${e.message}`,
+      { cause: e },
+    );
+  }
+  if (e instanceof ResolutionError && offline) {
+    // The projects the explanation names, besides those not found at all: offline, "no
+    // version fits" usually means the cache holds other versions than the ones wanted.
+    const named = [
+      ...inputs.requirements.map((r) => r.normalizedName),
+      ...provider.wantedBy.keys(),
+    ]
+      .filter((p) =>
+        !provider.misses.has(p) &&
+        new RegExp(`no version of ${p.replace(/[.]/g, "\\.")}[^a-z0-9._-]`, "i").test(
+          e.message.replaceAll("_", "-"),
+        )
+      );
+    const lines = await explainOfflineMisses(
+      s,
+      inputs,
+      provider.misses,
+      named,
+      inputs.requirements,
+      provider.wantedBy,
+    );
+    return new DownloadError(
+      "offline-miss",
+      `Offline, and nothing this machine holds can serve:\n${lines}\n${e.message}\n${OFFLINE_HINT}`,
+      { cause: e },
+    );
+  }
+  return e;
 }

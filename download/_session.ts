@@ -446,4 +446,6 @@ export interface Planned {
    * marker of the environments that install it, for requirements.txt and pylock.toml.
    */
   universal?: UniversalPin[];
+  /** PEP 751 `environments` of a universal plan: the region its lock is valid for. */
+  environments?: string[];
 }

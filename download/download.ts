@@ -8,6 +8,7 @@ import { checkDestination, deliver, locate } from "./_deliver.ts";
 import { abandonEarly, settleEarly } from "./_early.ts";
 import { planFromLock } from "./_lock.ts";
 import { planFromRequirements } from "./_resolve.ts";
+import { planUniversal } from "./_universal.ts";
 import { addBuilds } from "./_build.ts";
 import { checkOptions } from "./_check.ts";
 import { closeSession, openSession, type Planned } from "./_session.ts";
@@ -68,6 +69,8 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
     try {
       planned = options.lock !== undefined
         ? await planFromLock(s)
+        : options.universal !== undefined
+        ? await planUniversal(s)
         : await planFromRequirements(s, true);
       if (planned.sources !== undefined) await addBuilds(s, planned.sources, planned);
     } catch (e) {

@@ -34,4 +34,5 @@ export {
   type PlanEntry,
   type PlannedFile,
   type TargetPins,
+  type UniversalOptions,
 } from "./types.ts";

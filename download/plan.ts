@@ -7,6 +7,7 @@ import type { DownloadOptions, DownloadPlan } from "./types.ts";
 import { checkDestination, locate } from "./_deliver.ts";
 import { planFromLock } from "./_lock.ts";
 import { planFromRequirements } from "./_resolve.ts";
+import { planUniversal } from "./_universal.ts";
 import { checkOptions } from "./_check.ts";
 import { closeSession, openSession } from "./_session.ts";
 
@@ -49,6 +50,8 @@ export async function plan(options: DownloadOptions): Promise<DownloadPlan> {
     await checkDestination(s, false);
     const planned = options.lock !== undefined
       ? await planFromLock(s)
+      : options.universal !== undefined
+      ? await planUniversal(s)
       : await planFromRequirements(s, false);
     const located = await locate(s, planned);
     return {

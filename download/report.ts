@@ -121,8 +121,15 @@ function knownMetadata(f: ReportFile): Record<string, unknown> {
 function installItem(f: ReportFile, target: Target | undefined, lock: boolean): unknown {
   // A lock lists exactly what to install, like a fully pinned requirements file, whose every
   // line pip reports as requested; --all-platforms has no target to ask.
-  const extras = target === undefined ? undefined : f.requested?.[target.name];
-  const requested = lock || target === undefined ? true : extras !== undefined;
+  // A universal plan (no target) says per file whether a root requirement names it anywhere.
+  const extras = target === undefined
+    ? (f.requested === undefined || Object.keys(f.requested).length === 0
+      ? undefined
+      : [...new Set(Object.values(f.requested).flat())].sort())
+    : f.requested?.[target.name];
+  const requested = lock || (target === undefined && f.requested === undefined)
+    ? true
+    : extras !== undefined;
   return {
     // A git reference is reported as pip does (PEP 610 `vcs_info`, the commit it resolved to);
     // the sdist built from it is the item's file.

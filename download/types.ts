@@ -48,6 +48,12 @@ export interface DownloadOptions {
   lock?: string;
   /** With `lock`: every file of the lock, for every platform (`targets` must be `[]`). */
   allPlatforms?: boolean;
+  /**
+   * Resolve once for every environment of a region instead of per target (uv's universal
+   * resolution), and download every file any of those environments installs; `targets` must
+   * be `[]`. The folder's requirements.txt and pylock.toml carry a marker per package.
+   */
+  universal?: UniversalOptions;
   /** With a uv.lock: leave out the `dev` group. */
   noDev?: boolean;
   /** The index (default PyPI's); with a lock, a mirror of the lock's files. */
@@ -127,6 +133,28 @@ export interface DownloadOptions {
    * (so `-r /dev/zero` ends). Each path is read once per call.
    */
   readText?: (path: string) => Promise<string>;
+}
+
+/** The region a universal download covers, and the platforms it downloads for. */
+export interface UniversalOptions {
+  /**
+   * The Pythons to cover: `"3.11"` is every 3.11.x, `"3.11.4"` that release alone. Without
+   * them, `requiresPython` (or the project's `requires-python`) gives the range.
+   */
+  pythonVersions?: readonly string[];
+  /**
+   * A Requires-Python specifier for the range (`">=3.10"`) when no versions are given and the
+   * project states none (the CLI passes this machine's Python and newer, as uv does).
+   */
+  requiresPython?: string;
+  /** uv's `environments`: PEP 508 markers whose union bounds the region. */
+  environments?: readonly string[];
+  /**
+   * Platform presets (`x86_64-manylinux_2_28`, `windows`, …): only their wheels (and sdists
+   * where none fits) are downloaded, and the folder's lock covers only them. The resolution
+   * does not change.
+   */
+  platforms?: readonly string[];
 }
 
 /** What a call reports while it works (besides the transfers themselves). */
