@@ -1164,7 +1164,8 @@ export class LocalDirStore implements CacheStore {
     const path = join(this.#httpDir(), ...shardOf(sha256Hex(key)));
     let bytes: Uint8Array;
     try {
-      bytes = await this.#fs.readFile(path);
+      // A few at a time: a resolution asks for hundreds of pages and metadata files at once.
+      bytes = await this.#fewAtATime(() => this.#fs.readFile(path));
     } catch (e) {
       if (isNotFound(e)) return undefined;
       throw new CacheError("io", `Cannot read cached page for "${redactUrl(key)}": ${String(e)}`, {

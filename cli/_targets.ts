@@ -61,5 +61,17 @@ export function buildTargets(options: TargetOptions, host: HostFacts): Target[] 
       out.set(t.name, t);
     }
   }
-  return [...out.values()];
+  // A version given as X.Y stands for every X.Y.z release (resolved as a range); X.Y.Z, and the
+  // host's own version, are one release.
+  return [...out.values()].map((t) =>
+    versions.some((v) => v !== undefined && /^\d+\.\d+t?$/.test(v) && samePython(v, t))
+      ? { ...t, anyPatch: true }
+      : t
+  );
+}
+
+/** Whether a target was built from this `--python-version` value. */
+function samePython(version: string, t: Target): boolean {
+  return t.pythonVersion === version.replace(/t$/, "") &&
+    t.pythonFullVersion === `${t.pythonVersion}.0`;
 }

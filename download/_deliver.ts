@@ -10,21 +10,17 @@ import { FetchError } from "../fetcher/types.ts";
 import { redactUrl } from "../fetcher/redact.ts";
 import type { PlannedFile } from "../lock/types.ts";
 import type { Target } from "../pep/tags.ts";
-import {
-  type DeliveredFile,
-  DownloadError,
-  type DownloadResult,
-  type PlanEntry,
-  type TargetPins,
-} from "./types.ts";
+import { type DeliveredFile, DownloadError, type DownloadResult, type PlanEntry } from "./types.ts";
 import {
   installSets,
   isGenerated,
   isSideFileName,
+  pinLines,
   pylockText,
   readmeText,
   requirementsText,
   samePins,
+  type TargetLines,
   targetSlug,
   universalPylockText,
   universalRequirementsText,
@@ -250,9 +246,10 @@ export async function deliver(
     ...factsOf(f),
     ...(f.vcs !== undefined ? { vcs: f.vcs } : {}),
   }));
+  const lines = pinLines(planned.pins, planned.lines);
   const side = sideFiles(
     planned.targets,
-    planned.pins,
+    lines,
     files,
     planned.universal,
     planned.environments,
@@ -272,7 +269,7 @@ export async function deliver(
       ? (planned.universal !== undefined && planned.universal.length > 0
         ? [{ targets: ["every platform"], requirements: "requirements.txt" }]
         : [])
-      : installSets(planned.pins),
+      : installSets(lines),
     unwanted: report.unwanted,
     removed: report.removed,
     transferredBytes: s.transfers.bytes,
@@ -327,7 +324,7 @@ async function fromUvCache(
 /** The side files a call writes: name -> text. */
 function sideFiles(
   targets: readonly Target[],
-  pins: TargetPins,
+  pins: TargetLines,
   done: readonly DeliveredFile[],
   universal?: readonly UniversalPin[],
   environments: readonly string[] = [],
@@ -350,7 +347,7 @@ function sideFiles(
     out.set(
       "requirements.txt",
       requirementsText(
-        pins.values().next().value!,
+        pins.values().next().value ?? [],
         done,
         targets.map((t) => t.name).join(", "),
         "requirements.txt",

@@ -20,9 +20,50 @@ export interface DoneFile {
   vcs?: { url: string; requestedRevision?: string; commitId: string } | undefined;
 }
 
+/**
+ * One pin of a target: a version, and where in the target it is installed (`""` for all of
+ * it; a target that is a range of Python releases may install some packages only on some).
+ */
+export interface PinLine {
+  name: string;
+  version: string;
+  marker: string;
+}
+
+/** Every target's pins, in its order. */
+export type TargetLines = ReadonlyMap<string, readonly PinLine[]>;
+
+/** The pins of every target as lines: the `lines` a target has, else its pins, unconditional. */
+export function pinLines(
+  pins: TargetPins,
+  lines?: ReadonlyMap<string, readonly PinLine[]>,
+): TargetLines {
+  const out = new Map<string, readonly PinLine[]>();
+  for (const [target, map] of pins) {
+    const given = lines?.get(target);
+    out.set(
+      target,
+      given ?? [...map].map(([name, version]) => ({ name, version, marker: "" })),
+    );
+  }
+  return out;
+}
+
+function byNameVersion(a: PinLine, b: PinLine): number {
+  return a.name < b.name
+    ? -1
+    : a.name > b.name
+    ? 1
+    : a.version < b.version
+    ? -1
+    : a.version > b.version
+    ? 1
+    : 0;
+}
+
 /** `requirements.txt` text for some pins, with every hash of that version's files. */
 export function requirementsText(
-  pins: ReadonlyMap<string, string>,
+  pins: readonly PinLine[],
   files: readonly DoneFile[],
   targets: string,
   fileName: string,
@@ -33,15 +74,14 @@ export function requirementsText(
     `#   pip install --no-index --find-links . -r ${fileName}`,
     "",
   ];
-  const names = [...pins.keys()].sort();
-  for (const name of names) {
-    const version = pins.get(name)!;
+  for (const { name, version, marker } of [...pins].sort(byNameVersion)) {
     const hashes = [
       ...new Set(
         files.filter((f) => f.project === name && f.version === version).map((f) => f.sha256),
       ),
     ].sort();
-    const parts = [`${name}==${version}`, ...hashes.map((h) => `    --hash=sha256:${h}`)];
+    const head = `${name}==${version}${marker === "" ? "" : ` ; ${marker}`}`;
+    const parts = [head, ...hashes.map((h) => `    --hash=sha256:${h}`)];
     lines.push(parts.join(" \\\n"));
   }
   return lines.join("\n") + "\n";
@@ -70,7 +110,7 @@ export interface InstallSet {
 }
 
 /** The requirements file each target installs from: one for all when every target pins alike. */
-export function installSets(pins: TargetPins): InstallSet[] {
+export function installSets(pins: TargetLines): InstallSet[] {
   const names = [...pins.keys()];
   if (names.length === 0) return [];
   if (samePins(pins)) return [{ targets: names, requirements: "requirements.txt" }];
@@ -92,7 +132,7 @@ export function installCommands(set: InstallSet): string[] {
  */
 export function readmeText(
   targets: readonly Target[],
-  pins: TargetPins,
+  pins: TargetLines,
   files: readonly DoneFile[],
   universal = false,
   environments: readonly string[] = [],
@@ -220,9 +260,9 @@ export function universalPylockText(
 }
 
 /** Whether every target pinned exactly the same set. */
-export function samePins(pins: TargetPins): boolean {
-  const sets = [...pins.values()].map((m) =>
-    [...m.entries()].map(([n, v]) => `${n}==${v}`).sort().join("\n")
+export function samePins(pins: TargetLines): boolean {
+  const sets = [...pins.values()].map((lines) =>
+    lines.map((l) => `${l.name}==${l.version};${l.marker}`).sort().join("\n")
   );
   return sets.every((s) => s === sets[0]);
 }
@@ -242,12 +282,18 @@ function quote(value: string): string {
   return `'${value.replaceAll("\\", "\\\\").replaceAll("'", "\\'")}'`;
 }
 
-/** A marker that holds on exactly this target's platform and Python (as far as markers can say). */
-export function targetMarker(env: MarkerEnvironment): string {
+/**
+ * A marker that holds on exactly this target's platform and Python (as far as markers can say):
+ * every `X.Y.z` release for a target given as `X.Y`, else its one Python release.
+ */
+export function targetMarker(target: Target): string {
+  const env: MarkerEnvironment = target.markerEnvironment;
   return [
     `sys_platform == ${quote(env.sys_platform)}`,
     `platform_machine == ${quote(env.platform_machine)}`,
-    `python_version == ${quote(env.python_version)}`,
+    target.anyPatch
+      ? `python_version == ${quote(env.python_version)}`
+      : `python_full_version == ${quote(env.python_full_version)}`,
     `implementation_name == ${quote(env.implementation_name)}`,
   ].join(" and ");
 }
@@ -259,15 +305,18 @@ export function targetMarker(env: MarkerEnvironment): string {
  */
 export function pylockText(
   targets: readonly Target[],
-  pins: TargetPins,
+  pins: TargetLines,
   files: readonly DoneFile[],
 ): string {
-  const byPackage = new Map<string, { name: string; version: string; targets: Set<string> }>();
-  for (const [target, map] of pins) {
-    for (const [name, version] of map) {
+  const byPackage = new Map<
+    string,
+    { name: string; version: string; targets: Map<string, string> }
+  >();
+  for (const [target, lines] of pins) {
+    for (const { name, version, marker } of lines) {
       const key = `${name}==${version}`;
-      const entry = byPackage.get(key) ?? { name, version, targets: new Set<string>() };
-      entry.targets.add(target);
+      const entry = byPackage.get(key) ?? { name, version, targets: new Map<string, string>() };
+      entry.targets.set(target, marker);
       byPackage.set(key, entry);
     }
   }
@@ -278,10 +327,13 @@ export function pylockText(
     const wheels = own.filter((f) => f.filename.endsWith(".whl"));
     const sdist = own.find((f) => !f.filename.endsWith(".whl"));
     const pkg: Record<string, unknown> = { name: p.name, version: p.version };
-    if (p.targets.size < targets.length) {
-      const envs = targets.filter((t) => p.targets.has(t.name)).map((t) =>
-        `(${targetMarker(t.markerEnvironment)})`
-      );
+    const everywhere = p.targets.size === targets.length &&
+      [...p.targets.values()].every((m) => m === "");
+    if (!everywhere) {
+      const envs = targets.filter((t) => p.targets.has(t.name)).map((t) => {
+        const within = p.targets.get(t.name)!;
+        return `(${targetMarker(t)}${within === "" ? "" : ` and (${within})`})`;
+      });
       pkg["marker"] = envs.join(" or ");
     }
     const vcs = own.find((f) => f.vcs !== undefined)?.vcs;
@@ -306,7 +358,7 @@ export function pylockText(
     packages,
   };
   if (targets.length > 0) {
-    doc["environments"] = targets.map((t) => targetMarker(t.markerEnvironment));
+    doc["environments"] = targets.map((t) => targetMarker(t));
   }
   return `${GENERATED_MARK}: the files of this folder, by relative path.\n${stringify(doc)}\n`;
 }

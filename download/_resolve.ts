@@ -21,6 +21,7 @@ import { BuildError } from "../build/types.ts";
 import { redactUrl } from "../fetcher/redact.ts";
 import { explainOfflineMisses, OFFLINE_HINT } from "./_offline.ts";
 import { recordingMetadata, resolvedFacts } from "./_report_facts.ts";
+import type { PinLine } from "./_outputs.ts";
 
 /** Runs `task` on every item, at most `limit` at a time. */
 async function eachBounded<T>(
@@ -194,10 +195,24 @@ export async function planFromRequirements(s: Session, speculate: boolean): Prom
   }
   const resolveMs = s.now() - t0;
   const pins = new Map<string, Map<string, string>>();
+  // A target that is a range of Python releases may install a package on some of its releases
+  // only (with a marker), or two versions of one name on disjoint parts: its lines say so.
+  const lines = new Map<string, PinLine[]>();
+  let conditional = false;
   for (const r of resolution.resolutions) {
-    pins.set(
+    const map = new Map<string, string>();
+    for (const p of r.packages.values()) {
+      if (!map.has(p.name)) map.set(p.name, p.version.toString());
+      if (p.marker !== undefined || map.get(p.name) !== p.version.toString()) conditional = true;
+    }
+    pins.set(r.target.name, map);
+    lines.set(
       r.target.name,
-      new Map([...r.packages.values()].map((p) => [p.name, p.version.toString()])),
+      [...r.packages.values()].map((p) => ({
+        name: p.name,
+        version: p.version.toString(),
+        marker: p.marker?.toString() ?? "",
+      })),
     );
   }
   const packages = new Set(
@@ -236,6 +251,7 @@ export async function planFromRequirements(s: Session, speculate: boolean): Prom
     headersFor: (url) => client.authHeaders(url),
     findMirror: () => Promise.resolve(undefined),
     sources: inputs,
+    ...(conditional ? { lines } : {}),
   };
 }
 

@@ -1,5 +1,6 @@
 // The state of one pipeline call: options with their defaults, the cache, the fetcher, the index
 // client for some sources, early downloads, and what to undo at the end.
+import type { PinLine } from "./_outputs.ts";
 import * as fsp from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -446,6 +447,11 @@ export interface Planned {
    * marker of the environments that install it, for requirements.txt and pylock.toml.
    */
   universal?: UniversalPin[];
+  /**
+   * Per target, its pins with where in the target each is installed, when some target is a
+   * range of Python releases (otherwise `pins` says it all).
+   */
+  lines?: Map<string, PinLine[]>;
   /** PEP 751 `environments` of a universal plan: the region its lock is valid for. */
   environments?: string[];
 }

@@ -141,6 +141,12 @@ export interface Target {
   readonly implementation: "cp" | "pp" | "py" | string;
   /** Platform tags, best first. */
   readonly platforms: readonly string[];
+  /**
+   * The target stands for every `X.Y.z` release of its Python (it was given as `3.11`), not
+   * for `pythonFullVersion` alone (`X.Y.0`, its lowest): resolution covers them all, and what
+   * only some patch releases install is kept with its marker.
+   */
+  readonly anyPatch?: boolean;
 }
 
 type PlatformSpec =

@@ -90,11 +90,24 @@ function pythonFloors(marker: string): MarkerSet[] {
   return out;
 }
 
+/** What a caller resolving for one target's region adds to a fork's host. */
+export interface HostExtras {
+  /** Only files this accepts are usable (a target's compatible tags). */
+  readonly fileFilter?: (f: CandidateFile) => boolean;
+  /** The words for the region in messages (a target's name). */
+  readonly label?: string;
+  /** The file a decided version would download, for `decided` events (early downloads). */
+  readonly pickFile?: (files: readonly CandidateFile[]) => CandidateFile | undefined;
+}
+
 export class UniversalHost implements SolverHost {
   readonly root = ROOT;
   readonly region: MarkerSet;
   readonly #session: Session;
   readonly #options: ResolveOptions;
+  readonly #fileFilter: ((f: CandidateFile) => boolean) | undefined;
+  readonly #label: string | undefined;
+  readonly #pickFile: HostExtras["pickFile"];
   readonly #requirements: readonly Requirement[];
   readonly #constraints: readonly Requirement[];
   readonly #packages = new Map<string, PackageState>();
@@ -111,10 +124,14 @@ export class UniversalHost implements SolverHost {
     region: MarkerSet,
     session: Session,
     options: ResolveOptions,
+    extra: HostExtras = {},
   ) {
     this.region = region;
     this.#session = session;
     this.#options = options;
+    this.#fileFilter = extra.fileFilter;
+    this.#label = extra.label;
+    this.#pickFile = extra.pickFile;
     const meets = (r: Requirement) => !this.region.isDisjoint(markerOf(r));
     this.#requirements = requirements.filter(meets);
     this.#constraints = (options.constraints ?? []).filter(meets);
@@ -182,7 +199,10 @@ export class UniversalHost implements SolverHost {
             stage = 3;
             if (f.kind === "sdist" ? formats.sdist : formats.wheel) {
               stage = 4;
-              if (!fileEnvironments(f).isDisjoint(this.region)) {
+              if (
+                !fileEnvironments(f).isDisjoint(this.region) &&
+                (this.#fileFilter === undefined || this.#fileFilter(f))
+              ) {
                 stage = 5;
                 usable.push(f);
               }
@@ -204,7 +224,7 @@ export class UniversalHost implements SolverHost {
             ? "has only sdists, and --only-binary forbids them"
             : "has only wheels, and --no-binary forbids them";
         } else {reason = `has no file for ${
-            this.region.isUniversal ? "any environment" : this.region
+            this.#label ?? (this.region.isUniversal ? "any environment" : this.region)
           }`;}
       }
       files.push(usable);
@@ -240,11 +260,13 @@ export class UniversalHost implements SolverHost {
     this.decisions.set(key, index);
     const reporter = this.#options.reporter;
     if (!reporter) return;
+    const file = this.#pickFile?.(this.state(key).files[index] ?? []);
     reporter.onEvent({
       kind: "decided",
-      target: "universal",
+      target: this.#label ?? "universal",
       name: key,
       version: this.candidate(key, index).version.toString(),
+      ...(file !== undefined ? { file } : {}),
     });
   }
 

@@ -10,4 +10,13 @@ export * from "./types.ts";
 export * from "./resolve.ts";
 export * from "./in_memory_provider.ts";
 export * from "./index_provider.ts";
-export * from "./universal.ts";
+export {
+  describeRegion,
+  filesServing,
+  type RegionOptions,
+  resolveUniversal,
+  type UniversalPackage,
+  type UniversalRequirement,
+  type UniversalResolution,
+  type UniversalResolveOptions,
+} from "./universal.ts";

@@ -6,12 +6,16 @@
  */
 
 import type { Requirement } from "../pep/requirement.ts";
-import type { Target } from "../pep/tags.ts";
+import { tagRanker, type Target } from "../pep/tags.ts";
+import { MarkerSet } from "../pep/marker_set.ts";
 import { Solver } from "./_pubgrub.ts";
 import { explain } from "./_report.ts";
 import { Session } from "./_session.ts";
 import { ROOT, splitKey, TargetHost } from "./_target_host.ts";
+import { fileEnvironments } from "./_universal_host.ts";
+import { resolveUniversalIn } from "./universal.ts";
 import {
+  type CandidateFile,
   type MultiResolution,
   type PlannedFile,
   type Provider,
@@ -32,12 +36,80 @@ export interface ResolveRunOptions extends ResolveOptions {
 
 type WarningEvent = Extract<ResolveEvent, { kind: "warning" }>;
 
+function quoted(value: string): string {
+  return `'${value.replaceAll("\\", "\\\\").replaceAll("'", "\\'")}'`;
+}
+
+/**
+ * The environments a target that is a range of Python releases stands for: its marker values,
+ * with every `X.Y.z` release (not pre-releases) of its Python.
+ */
+export function targetRegion(target: Target): MarkerSet {
+  const env = target.markerEnvironment;
+  const [major, minor] = target.pythonVersion.split(".").map(Number) as [number, number];
+  const fixed = Object.entries(env)
+    .filter(([k]) =>
+      k !== "python_full_version" && k !== "python_version" && k !== "implementation_version"
+    )
+    .map(([k, v]) => `${k} == ${quoted(String(v))}`);
+  return MarkerSet.parse(
+    [
+      ...fixed,
+      `python_full_version >= '${major}.${minor}'`,
+      `python_full_version < '${major}.${minor + 1}'`,
+    ].join(" and "),
+  );
+}
+
+/**
+ * Resolves for a target that is a range of Python releases: a universal resolution over its
+ * region, with only the files its tags accept; what only part of the range installs keeps the
+ * marker of that part.
+ */
+async function resolveRange(
+  requirements: readonly Requirement[],
+  target: Target,
+  session: Session,
+  options: ResolveOptions,
+): Promise<{ resolution: Resolution; warnings: WarningEvent[] }> {
+  const region = targetRegion(target);
+  const rank = tagRanker(target);
+  const order = (files: readonly CandidateFile[]): CandidateFile[] =>
+    [...files].sort((a, b) =>
+      (a.kind === "sdist" ? Infinity : rank(a.tags)!) -
+      (b.kind === "sdist" ? Infinity : rank(b.tags)!)
+    );
+  const result = await resolveUniversalIn(session, requirements, {
+    ...options,
+    environment: region,
+    label: target.name,
+    fileFilter: (f) => f.kind === "sdist" || rank(f.tags) !== undefined,
+    pickFile: (files) => order(files)[0],
+  });
+  const packages = new Map<string, ResolvedPackage>();
+  for (const p of result.packages) {
+    const where = p.marker.simplify(region);
+    const serving = p.allFiles.filter((f) => !fileEnvironments(f).isDisjoint(p.marker));
+    const key = packages.has(p.name) ? `${p.name}==${p.version}` : p.name;
+    packages.set(key, {
+      name: p.name,
+      version: p.version,
+      extras: p.extras,
+      requirements: p.requirements.map((r) => r.requirement),
+      files: order(serving),
+      ...(where.isUniversal ? {} : { marker: where }),
+    });
+  }
+  return { resolution: { target, packages }, warnings: [] };
+}
+
 async function resolveWith(
   requirements: readonly Requirement[],
   target: Target,
   session: Session,
   options: ResolveOptions,
 ): Promise<{ resolution: Resolution; warnings: WarningEvent[] }> {
+  if (target.anyPatch) return await resolveRange(requirements, target, session, options);
   const host = new TargetHost(requirements, target, session, options);
   const solver = new Solver(host);
   let outcome;

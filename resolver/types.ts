@@ -11,6 +11,7 @@ import type { Version } from "../pep/version.ts";
 import type { Requirement } from "../pep/requirement.ts";
 import type { SpecifierSet } from "../pep/specifier.ts";
 import type { Target } from "../pep/tags.ts";
+import type { MarkerSet } from "../pep/marker_set.ts";
 
 /** One distribution file of a version, as far as the resolver cares. */
 export interface CandidateFile {
@@ -190,13 +191,22 @@ export interface ResolvedPackage {
   readonly requirements: readonly Requirement[];
   /** The files usable for the target, best first (the first is the one to download). */
   readonly files: readonly CandidateFile[];
+  /**
+   * For a target that is a range of Python releases ({@linkcode Target.anyPatch}): the part of
+   * it that installs this version, when not all of it (`python_full_version < "3.11.3"`).
+   */
+  readonly marker?: MarkerSet;
 }
 
 /** The result of resolving for one target. */
 export interface Resolution {
   /** The target the packages were resolved for (its markers and tags). */
   readonly target: Target;
-  /** Pinned packages keyed by normalised name, in name order. */
+  /**
+   * Pinned packages keyed by normalised name, in name order. A target that is a range of Python
+   * releases may install two versions of one name in disjoint parts of it (each with its
+   * `marker`): the later ones are keyed `name==version`.
+   */
   readonly packages: ReadonlyMap<string, ResolvedPackage>;
 }
 

@@ -34,7 +34,16 @@ export interface UniversalResolveOptions extends ResolveRunOptions {
   readonly requiredEnvironments?: readonly MarkerSet[];
   /** The most forks to solve before giving up (default 1000). */
   readonly maxForks?: number;
+  /** Only files this accepts are usable (e.g. the wheels one target's tags accept). */
+  readonly fileFilter?: (f: CandidateFile) => boolean;
+  /** The words for the region in messages (e.g. a target's name); default its marker. */
+  readonly label?: string;
+  /** The file a decided version would download, for `decided` events (early downloads). */
+  readonly pickFile?: (files: readonly CandidateFile[]) => CandidateFile | undefined;
 }
+
+/** The options of a universal resolution within a session (which has the provider). */
+export type RegionOptions = Omit<UniversalResolveOptions, "provider">;
 
 /** A dependency of a universal package and the environments where it applies. */
 export interface UniversalRequirement {
@@ -165,7 +174,15 @@ export async function resolveUniversal(
   requirements: readonly Requirement[],
   options: UniversalResolveOptions,
 ): Promise<UniversalResolution> {
-  const session = new Session(options.provider, options);
+  return await resolveUniversalIn(new Session(options.provider, options), requirements, options);
+}
+
+/** {@linkcode resolveUniversal} within a session shared with other resolutions (targets). */
+export async function resolveUniversalIn(
+  session: Session,
+  requirements: readonly Requirement[],
+  options: RegionOptions,
+): Promise<UniversalResolution> {
   const environment = options.environment;
   const maxForks = options.maxForks ?? 1000;
   const preferences = new Map<string, Version>(options.preferences ?? []);
@@ -179,13 +196,17 @@ export async function resolveUniversal(
       throw new ResolutionError(
         "unsatisfiable",
         `Universal resolution split into more than ${maxForks} parts; narrow the environments`,
-        { target: "universal" },
+        { target: options.label ?? "universal" },
       );
     }
     const forkPreferences = new Map([...preferences, ...inherited]);
     const host = new UniversalHost(requirements, region, session, {
       ...options,
       preferences: forkPreferences,
+    }, {
+      ...(options.fileFilter !== undefined ? { fileFilter: options.fileFilter } : {}),
+      ...(options.label !== undefined ? { label: options.label } : {}),
+      ...(options.pickFile !== undefined ? { pickFile: options.pickFile } : {}),
     });
     let outcome;
     try {
@@ -205,10 +226,14 @@ export async function resolveUniversal(
         for (const { r } of parts) stack.push({ region: r, inherited: new Map(decided) });
         continue;
       }
-      throw failure(error, region, options.signal);
+      throw failure(error, region, options);
     }
     if (outcome.kind === "error") {
-      const where = describeRegion(region);
+      const where = options.label === undefined
+        ? describeRegion(region)
+        : region.equals(environment)
+        ? options.label
+        : `${options.label} where ${region.simplify(environment)}`;
       const text = explain({
         root: ROOT,
         target: where,
@@ -217,7 +242,7 @@ export async function resolveUniversal(
         notFound: (key) => host.notFoundReason(key),
       }, outcome.incompatibility);
       throw new ResolutionError("unsatisfiable", `No solution for ${where}:\n${text}`, {
-        target: "universal",
+        target: options.label ?? "universal",
       });
     }
     const decisions = new Map([...outcome.decisions].filter(([k]) => k !== ROOT));
@@ -233,23 +258,28 @@ export async function resolveUniversal(
   const packages = merge(solved);
   checkRequiredEnvironments(packages, options.requiredEnvironments ?? [], environment);
   reportWarnings(options, solved, packages);
-  options.reporter?.onEvent({ kind: "resolved", target: "universal", packages: packages.length });
+  options.reporter?.onEvent({
+    kind: "resolved",
+    target: options.label ?? "universal",
+    packages: packages.length,
+  });
   return { environment, forks: solved.map((s) => s.region), packages };
 }
 
-function failure(error: unknown, region: MarkerSet, signal: AbortSignal | undefined): Error {
+function failure(error: unknown, region: MarkerSet, options: RegionOptions): Error {
   if (error instanceof ResolutionError) return error;
-  if (signal?.aborted) {
-    return new ResolutionError("aborted", "Universal resolution was aborted", {
-      target: "universal",
+  const target = options.label ?? "universal";
+  if (options.signal?.aborted) {
+    return new ResolutionError("aborted", `Resolution for ${target} was aborted`, {
+      target,
       cause: error,
     });
   }
   const detail = error instanceof Error ? error.message : String(error);
   return new ResolutionError(
     "provider-failed",
-    `Cannot resolve for ${describeRegion(region)}: ${detail}`,
-    { target: "universal", cause: error },
+    `Cannot resolve for ${options.label ?? describeRegion(region)}: ${detail}`,
+    { target, cause: error },
   );
 }
 
@@ -343,7 +373,7 @@ function checkRequiredEnvironments(
 }
 
 function reportWarnings(
-  options: UniversalResolveOptions,
+  options: RegionOptions,
   solved: readonly Solved[],
   packages: readonly UniversalPackage[],
 ): void {
@@ -366,7 +396,7 @@ function reportWarnings(
         emit({
           kind: "warning",
           code: "missing-extra",
-          target: "universal",
+          target: options.label ?? "universal",
           name,
           version,
           message: `${name} ${version} does not provide the extra '${extra}'`,
@@ -377,7 +407,7 @@ function reportWarnings(
         emit({
           kind: "warning",
           code: "yanked",
-          target: "universal",
+          target: options.label ?? "universal",
           name,
           version,
           message: `${name} ${version} is yanked${
