@@ -11,6 +11,10 @@ export interface ServeArgs {
   host: string;
   /** The port (default 8000; 0 picks a free one). */
   port: number;
+  /** Serve everything the cache holds instead of a folder. */
+  cache: boolean;
+  /** The cache folder for `--cache` (default: the one `download` uses). */
+  cacheDir: string | undefined;
   /** The auth file, when access needs a user and password. */
   auth: string | undefined;
   /** `--hash-password USER`: print an auth-file line for USER instead of serving. */
@@ -29,6 +33,8 @@ const SERVE_CONFIG = {
     host: { type: "string" },
     port: { type: "string", short: "p" },
     auth: { type: "string" },
+    cache: { type: "boolean" },
+    "cache-dir": { type: "string" },
     "hash-password": { type: "string" },
     quiet: { type: "boolean", short: "q" },
     help: { type: "boolean", short: "h" },
@@ -69,6 +75,15 @@ export function parseServeArgs(args: string[]): ServeArgs {
       `serve takes one folder, got ${positionals.length}: "${positionals.join('" "')}"`,
     );
   }
+  if (values.cache && positionals.length > 0) {
+    throw new UsageError(
+      `--cache serves the cache, not a folder: drop "${positionals[0]}" (or --cache)`,
+    );
+  }
+  if (values["cache-dir"] !== undefined && !values.cache) {
+    throw new UsageError("--cache-dir only applies with --cache");
+  }
+  if (values["cache-dir"] === "") throw new UsageError("--cache-dir must not be empty");
   let port = DEFAULT_SERVE_PORT;
   if (values.port !== undefined) {
     port = /^\d{1,5}$/.test(values.port) ? Number(values.port) : NaN;
@@ -86,6 +101,8 @@ export function parseServeArgs(args: string[]): ServeArgs {
     dir: positionals[0] ?? "wheelhouse",
     host,
     port,
+    cache: values.cache ?? false,
+    cacheDir: values["cache-dir"],
     auth: values.auth,
     hashPassword: user,
     quiet: values.quiet ?? false,

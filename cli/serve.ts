@@ -8,6 +8,7 @@ import { match } from "ts-pattern";
 import {
   type AuthUser,
   BasicAuth,
+  CacheSource,
   hashPassword,
   InvalidAuthFileError,
   parseAuthFile,
@@ -20,8 +21,10 @@ import type { CliIo } from "./io.ts";
 import { describeError, InputError, printable } from "./_errors.ts";
 import { plural } from "./_format.ts";
 import { parseServeArgs } from "./_serve_options.ts";
+import { cacheDirOf } from "./cache.ts";
 
 const HELP = `Usage: wheelhouse serve [DIR] [--host ADDR] [--port N] [--auth FILE] [--quiet]
+       wheelhouse serve --cache [--cache-dir DIR] [...]
        wheelhouse serve --hash-password USER
 
 Serves a folder that "wheelhouse download" wrote (DIR, default ./wheelhouse) as a package index:
@@ -30,7 +33,14 @@ PEP 503 HTML and PEP 691 JSON pages, PEP 658 metadata files, range requests. Onl
 manifest.json lists are served, read-only. The first line on stdout is the index URL; one line
 per request goes to stderr. Ctrl-C (or SIGTERM) stops it.
 
+With --cache, everything the cache holds is the index instead: every archive any download put
+there, from any index, folder or path, under its project's name (a team's index on a closed
+network, fed by the downloads of one machine).
+
 Options:
+  --cache                 serve the cache, not a folder
+  --cache-dir DIR         with --cache: that cache (default: --cache-dir of download, else
+                          $WHEELHOUSE_CACHE_DIR, else the OS cache folder)
   --host ADDR             address to listen on (default 127.0.0.1: this machine only;
                           0.0.0.0 or :: for every network interface)
   -p, --port N            port (default 8000; 0 picks a free one)
@@ -165,11 +175,14 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   }
   const users = options.auth === undefined ? undefined : await readUsers(options.auth, io);
   const warn = (message: string): void => io.stderr.write(`warning: ${printable(message)}\n`);
-  let source: WheelhouseSource;
+  let source: WheelhouseSource | CacheSource;
+  const shown = options.cache ? cacheDirOf(options.cacheDir, io) : options.dir;
   try {
-    source = await WheelhouseSource.open(resolve(io.cwd, options.dir), { onWarning: warn });
+    source = options.cache
+      ? await CacheSource.open(shown, { onWarning: warn })
+      : await WheelhouseSource.open(resolve(io.cwd, options.dir), { onWarning: warn });
   } catch (e) {
-    throw e instanceof ServeError ? unusable(options.dir, e) : e;
+    throw e instanceof ServeError ? unusable(shown, e) : e;
   }
   let server;
   try {
@@ -189,8 +202,10 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   const projects = (await source.projects()).projects.length;
   io.stderr.write(
     `Serving ${plural(source.fileCount, "file")} of ${plural(projects, "project")} from ${
-      printable(options.dir)
-    }${users === undefined ? "" : `, for ${plural(users.length, "user")}`}; Ctrl-C stops\n`,
+      options.cache ? "the cache " : ""
+    }${printable(shown)}${
+      users === undefined ? "" : `, for ${plural(users.length, "user")}`
+    }; Ctrl-C stops\n`,
   );
   await aborted(io.signal);
   await server.close();

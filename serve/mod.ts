@@ -4,7 +4,8 @@
  * 658 metadata files, PEP 700 sizes and upload times, range requests, conditional requests and
  * optional Basic authentication ({@linkcode BasicAuth}, over an auth file of scrypt or PBKDF2
  * hashes). {@linkcode WheelhouseSource} is the source over a folder `wheelhouse download`
- * wrote; other sources implement {@linkcode IndexSource}.
+ * wrote, {@linkcode CacheSource} the one over everything a cache holds; other sources
+ * implement {@linkcode IndexSource}.
  *
  * ```ts
  * import { startServer, WheelhouseSource } from "./mod.ts";
@@ -40,3 +41,4 @@ export {
   type StartServerOptions,
 } from "./start_server.ts";
 export { WheelhouseSource, type WheelhouseSourceOptions } from "./wheelhouse_source.ts";
+export { CacheSource, type CacheSourceOptions } from "./cache_source.ts";

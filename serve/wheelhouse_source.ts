@@ -7,14 +7,13 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
 import { join, sep } from "node:path";
 import { parseDistFilename } from "../pep/filename.ts";
 import { normalizeName } from "../pep/name.ts";
 import { type ManifestEntry, parseManifest } from "../cache/wheelhouse_store.ts";
 import { mapLimit } from "./_map_limit.ts";
 import { nodeServeFs } from "./_node_fs.ts";
-import { readWheelMetadata } from "../index/read_wheel_metadata.ts";
+import { metadataOfHandle, streamHandle } from "./_file_stream.ts";
 import {
   type ByteRange,
   type CoreMetadataFile,
@@ -58,7 +57,6 @@ interface State {
 
 const MANIFEST = "manifest.json";
 const SHA256 = /^[0-9a-f]{64}$/;
-const CHUNK = 256 * 1024;
 const DEFAULT_MAX_METADATA = 16 * 1024 * 1024;
 
 function code(e: unknown): string | undefined {
@@ -238,36 +236,7 @@ export class WheelhouseSource implements IndexSource {
   async open(file: SourceFile, range?: ByteRange): Promise<OpenOutcome> {
     const opened = await this.#openChecked(file);
     if ("reason" in opened) return { kind: "gone", reason: opened.reason };
-    const handle = opened.handle;
-    const end = Math.min(range?.end ?? file.size, file.size);
-    let position = Math.max(0, range?.start ?? 0);
-    let closed = false;
-    const release = async (): Promise<void> => {
-      if (closed) return;
-      closed = true;
-      await handle.close().catch(() => {});
-    };
-    const body = new ReadableStream<Uint8Array>({
-      async pull(controller): Promise<void> {
-        if (position >= end) {
-          await release();
-          controller.close();
-          return;
-        }
-        try {
-          const buffer = new Uint8Array(Math.min(CHUNK, end - position));
-          const n = await handle.read(buffer, position);
-          if (n === 0) throw new Error(`${file.filename} became shorter while being read`);
-          position += n;
-          controller.enqueue(n === buffer.length ? buffer : buffer.subarray(0, n));
-        } catch (e) {
-          await release();
-          controller.error(e);
-        }
-      },
-      cancel: release,
-    }, { highWaterMark: 0 });
-    return { kind: "opened", body };
+    return { kind: "opened", body: streamHandle(opened.handle, file, range) };
   }
 
   /**
@@ -297,29 +266,12 @@ export class WheelhouseSource implements IndexSource {
     }
     const handle = opened.handle;
     try {
-      const bytes = await readWheelMetadata(
-        {
-          size: file.size,
-          async read(start: number, end: number): Promise<Uint8Array> {
-            const hi = Math.min(end, file.size);
-            const buffer = new Uint8Array(Math.max(0, hi - start));
-            let filled = 0;
-            while (filled < buffer.length) {
-              const n = await handle.read(buffer.subarray(filled), start + filled);
-              if (n === 0) throw new Error("the file is shorter than listed");
-              filled += n;
-            }
-            return buffer;
-          },
-        },
-        file.project,
-        this.#maxMetadata,
-      );
-      if (bytes === undefined) {
+      const found = await metadataOfHandle(handle, file, this.#maxMetadata);
+      if (found === undefined) {
         this.#warn(`${file.filename} has no .dist-info/METADATA: served without a metadata file`);
         return undefined;
       }
-      return { bytes, sha256: createHash("sha256").update(bytes).digest("hex") };
+      return found;
     } catch (e) {
       this.#warn(`Cannot read the METADATA of ${file.filename}: ${describe(e)}`);
       return undefined;

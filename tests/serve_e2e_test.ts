@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { EXAMPLES, indexArgs, LINUX_312, wheelhouse } from "./_e2e_helpers.ts";
 import { servedFilesFromDir, startIndexServer } from "./index_server.ts";
 import { runPython } from "./_python.ts";
+import { serve } from "./_serve_cli.ts";
 import { type RequestLogEntry, startServer, WheelhouseSource } from "../serve/mod.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -89,16 +90,6 @@ async function manifestFiles(dir: string): Promise<Map<string, string>> {
   return new Map(m.files.map((f) => [f.filename, f.sha256]));
 }
 
-interface Served {
-  /** The index URL the server printed first. */
-  indexUrl: string;
-  port: number;
-  /** Everything the server wrote to stderr so far. */
-  stderr(): string;
-  /** Sends a signal and waits for the exit. */
-  stop(signal?: Deno.Signal): Promise<{ code: number; stdout: string; stderr: string }>;
-}
-
 /** Runs the CLI with `stdin` as its standard input. */
 async function withStdin(
   args: string[],
@@ -119,49 +110,6 @@ async function withStdin(
   await w.close();
   const out = await child.output();
   return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
-}
-
-/** Starts `wheelhouse serve ARGS` and waits for the URL on its first stdout line. */
-async function serve(args: string[], cwd: string): Promise<Served> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", join(ROOT, "cli", "main.ts"), "serve", ...args],
-    cwd,
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(CHILD_MS * 2),
-  }).spawn();
-  let out = "";
-  let err = "";
-  const drain = async (stream: ReadableStream<Uint8Array>, add: (t: string) => void) => {
-    for await (const chunk of stream) add(decoder.decode(chunk, { stream: true }));
-  };
-  const outDone = drain(child.stdout, (t) => out += t);
-  const errDone = drain(child.stderr, (t) => err += t);
-  const deadline = Date.now() + 30_000;
-  while (!out.includes("\n")) {
-    if (Date.now() > deadline) throw new Error(`serve printed no URL: ${err}`);
-    const exited = await Promise.race([
-      child.status.then(() => true),
-      new Promise((r) => setTimeout(() => r(false), 20)),
-    ]);
-    if (exited && !out.includes("\n")) throw new Error(`serve exited early: ${err}`);
-  }
-  const indexUrl = out.split("\n")[0]!;
-  return {
-    indexUrl,
-    port: Number(new URL(indexUrl).port),
-    stderr: () => err,
-    async stop(signal: Deno.Signal = "SIGINT") {
-      try {
-        child.kill(signal);
-      } catch { /* already gone */ }
-      const status = await child.status;
-      await Promise.all([outDone, errDone]);
-      return { code: status.code, stdout: out, stderr: err };
-    },
-  };
 }
 
 interface LogLine {
