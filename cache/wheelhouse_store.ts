@@ -11,6 +11,7 @@
  * @module
  */
 
+import { createHash } from "node:crypto";
 import { basename, join } from "node:path";
 import { nodeFs } from "../fetcher/node_fs.ts";
 import { redactUrl } from "../fetcher/redact.ts";
@@ -112,6 +113,8 @@ const STATE = ".wheelhouse-state.json";
 const GENERATOR_META = '<meta name="generator" content="wheelhouse">';
 const INDEX = "index.html";
 const SIMPLE = "simple";
+/** PEP 658: a wheel's core metadata is served at its URL with this suffix. */
+const METADATA_SUFFIX = ".metadata";
 const PARTIAL = ".wheelhouse-partial";
 const ARCHIVE = /\.(whl|tar\.gz|zip|tar\.bz2|tar\.xz|tgz|tar)$/i;
 
@@ -224,10 +227,15 @@ const HTML_ESCAPES: Record<string, string> = {
   "'": "&#39;",
 };
 
-function anchor(href: string, entry: ManifestEntry): string {
+function anchor(href: string, entry: ManifestEntry, metadataSha256?: string): string {
   const attrs = [`href="${escapeHtml(`${href}#sha256=${entry.sha256}`)}"`];
   if (entry.requiresPython !== undefined) {
     attrs.push(`data-requires-python="${escapeHtml(entry.requiresPython)}"`);
+  }
+  if (metadataSha256 !== undefined) {
+    // PEP 658's attribute and PEP 714's new name: pip reads either.
+    attrs.push(`data-dist-info-metadata="sha256=${metadataSha256}"`);
+    attrs.push(`data-core-metadata="sha256=${metadataSha256}"`);
   }
   return `    <a ${attrs.join(" ")}>${escapeHtml(entry.filename)}</a><br>`;
 }
@@ -288,7 +296,10 @@ export function renderFindLinksPage(entries: readonly ManifestEntry[]): string {
  * if (!tree.get("simple/foo-bar/index.html")?.includes('href="../../Foo_Bar-1.0.tar.gz#sha256=')) throw new Error();
  * ```
  */
-export function renderSimpleTree(entries: readonly ManifestEntry[]): Map<string, string> {
+export function renderSimpleTree(
+  entries: readonly ManifestEntry[],
+  metadata: ReadonlyMap<string, string> = new Map(),
+): Map<string, string> {
   const byProject = new Map<string, ManifestEntry[]>();
   for (const entry of entries) {
     const list = byProject.get(entry.project) ?? [];
@@ -306,17 +317,61 @@ export function renderSimpleTree(entries: readonly ManifestEntry[]): Map<string,
       ),
     ),
   );
+  out.set(
+    `${SIMPLE}/index.json`,
+    JSON.stringify({
+      meta: { "api-version": "1.1" },
+      projects: projects.map((name) => ({ name })),
+    }) + "\n",
+  );
   for (const project of projects) {
     const files = byProject.get(project)!.sort((a, b) => a.filename.localeCompare(b.filename));
     out.set(
       `${SIMPLE}/${project}/index.html`,
       page(
         `Links for ${project}`,
-        files.map((e) => anchor(`../../${encodeURIComponent(e.filename)}`, e)),
+        files.map((e) =>
+          anchor(`../../${encodeURIComponent(e.filename)}`, e, metadata.get(e.filename))
+        ),
       ),
     );
+    out.set(`${SIMPLE}/${project}/index.json`, projectJson(project, files, metadata));
   }
   return out;
+}
+
+/** The PEP 691 JSON page of one project (API 1.1: PEP 700 `versions` and `size`). */
+function projectJson(
+  project: string,
+  files: readonly ManifestEntry[],
+  metadata: ReadonlyMap<string, string>,
+): string {
+  const versions = new Set<string>();
+  for (const e of files) {
+    try {
+      versions.add(parseDistFilename(e.filename).version.toString());
+    } catch {
+      // Not a standard name: listed as a file, with no version.
+    }
+  }
+  return JSON.stringify({
+    meta: { "api-version": "1.1" },
+    name: project,
+    versions: [...versions].sort(),
+    files: files.map((e) => {
+      const m = metadata.get(e.filename);
+      return {
+        filename: e.filename,
+        url: `../../${encodeURIComponent(e.filename)}`,
+        hashes: { sha256: e.sha256 },
+        ...(e.requiresPython !== undefined ? { "requires-python": e.requiresPython } : {}),
+        size: e.size,
+        yanked: false,
+        "core-metadata": m === undefined ? false : { sha256: m },
+        "dist-info-metadata": m === undefined ? false : { sha256: m },
+      };
+    }),
+  }) + "\n";
 }
 
 /**
@@ -387,6 +442,11 @@ export interface SyncOptions {
   fetcher?: FetchStrategy;
   /** The cache to take files from and to fill (by hard link). */
   cache?: LocalDirStore;
+  /**
+   * With `simple`: reads a wheel's core metadata (its `.dist-info/METADATA`) from the file at
+   * `path`, so the tree offers it as PEP 658 `<wheel>.metadata` files; undefined for none.
+   */
+  coreMetadata?: (path: string, entry: ManifestEntry) => Promise<Uint8Array | undefined>;
   /** Also write the PEP 503 `simple/` tree. */
   simple?: boolean;
   /** Hash every present file instead of trusting the manifest for files whose size matches. */
@@ -557,7 +617,9 @@ export class WheelhouseStore {
   async #writeState(
     entries: readonly ManifestEntry[],
     stale: readonly string[] = [],
+    metadata?: readonly string[],
   ): Promise<void> {
+    metadata ??= await this.#readMetadataNames();
     const files: Record<string, string> = {};
     for (const e of entries) {
       const st = await this.#fs.stat(join(this.#dir, e.filename)).catch(() => undefined);
@@ -566,7 +628,7 @@ export class WheelhouseStore {
     }
     await writeAtomic(
       join(this.#dir, STATE),
-      new TextEncoder().encode(JSON.stringify({ version: 1, files, stale })),
+      new TextEncoder().encode(JSON.stringify({ version: 1, files, stale, metadata })),
       { ...this.#atomic(), sync: false },
     ).catch(() => {});
   }
@@ -607,6 +669,12 @@ export class WheelhouseStore {
           (await text(`${SIMPLE}/index.html`)) === undefined)
       ) {
         out.push(`${SIMPLE}/`);
+      }
+      // A `<wheel>.metadata` this store did not write is someone's own: never replaced.
+      const written = new Set(await this.#readMetadataNames());
+      const names = await this.#fs.readdir(this.#dir).catch(() => [] as string[]);
+      for (const name of names.sort()) {
+        if (name.endsWith(`.whl${METADATA_SUFFIX}`) && !written.has(name)) out.push(name);
       }
     }
     return out;
@@ -747,8 +815,12 @@ export class WheelhouseStore {
         report.removed.push(name);
       } else report.unwanted.push(name);
     }
-    await this.#writeIndexes(report.manifest, options.simple ?? false);
-    await this.#writeState(report.manifest.files, report.unwanted);
+    const metadata = await this.#writeIndexes(
+      report.manifest,
+      options.simple ?? false,
+      options.coreMetadata,
+    );
+    await this.#writeState(report.manifest.files, report.unwanted, metadata);
     await this.#fs.rm(join(this.#dir, PARTIAL), { recursive: true });
     return report;
   }
@@ -793,17 +865,59 @@ export class WheelhouseStore {
     await writeAtomic(join(this.#dir, name), new TextEncoder().encode(text), this.#atomic());
   }
 
-  async #writeIndexes(manifest: Manifest, simple: boolean): Promise<void> {
+  async #writeIndexes(
+    manifest: Manifest,
+    simple: boolean,
+    coreMetadata: SyncOptions["coreMetadata"],
+  ): Promise<string[]> {
     const enc = new TextEncoder();
-    const write = (name: string, text: string): Promise<unknown> =>
-      writeAtomic(join(this.#dir, ...name.split("/")), enc.encode(text), this.#atomic());
+    const write = (name: string, text: string | Uint8Array): Promise<unknown> =>
+      writeAtomic(
+        join(this.#dir, ...name.split("/")),
+        typeof text === "string" ? enc.encode(text) : text,
+        this.#atomic(),
+      );
     await write(MANIFEST, `${JSON.stringify(manifest, null, 2)}\n`);
     await write(INDEX, renderFindLinksPage(manifest.files));
-    if (simple) {
-      const tree = renderSimpleTree(manifest.files);
-      // Pages of projects no longer present must not linger.
-      await this.#fs.rm(join(this.#dir, SIMPLE), { recursive: true });
-      for (const [name, text] of tree) await write(name, text);
+    const before = await this.#readMetadataNames();
+    if (!simple) return before;
+    // PEP 658: each wheel's METADATA beside it, as `<wheel>.metadata`, so that pip resolving
+    // from the static tree reads a few KiB per candidate instead of whole wheels.
+    const hashes = new Map<string, string>();
+    const written: string[] = [];
+    for (const e of manifest.files) {
+      if (!e.filename.toLowerCase().endsWith(".whl")) continue;
+      const bytes = coreMetadata === undefined
+        ? undefined
+        : await coreMetadata(join(this.#dir, e.filename), e).catch(() => undefined);
+      if (bytes === undefined) continue;
+      await write(`${e.filename}${METADATA_SUFFIX}`, bytes);
+      hashes.set(e.filename, createHash("sha256").update(bytes).digest("hex"));
+      written.push(`${e.filename}${METADATA_SUFFIX}`);
+    }
+    const now = new Set(written);
+    for (const name of before) {
+      if (!now.has(name)) await this.#fs.rm(join(this.#dir, name));
+    }
+    const tree = renderSimpleTree(manifest.files, hashes);
+    // Pages of projects no longer present must not linger.
+    await this.#fs.rm(join(this.#dir, SIMPLE), { recursive: true });
+    for (const [name, text] of tree) await write(name, text);
+    return written.sort();
+  }
+
+  /** The `.metadata` files an earlier run wrote (they are ours to replace or remove). */
+  async #readMetadataNames(): Promise<string[]> {
+    try {
+      const raw = JSON.parse(
+        new TextDecoder().decode(await this.#fs.readFile(join(this.#dir, STATE))),
+      ) as { version?: unknown; metadata?: unknown };
+      if (raw.version !== 1 || !Array.isArray(raw.metadata)) return [];
+      return raw.metadata.filter((n): n is string =>
+        typeof n === "string" && n.endsWith(METADATA_SUFFIX) && n === basename(n)
+      );
+    } catch {
+      return [];
     }
   }
 }

@@ -138,12 +138,27 @@ Deno.test("renderFindLinksPage() links every file once with its sha256 fragment,
   assert.ok(html.includes(">x-1.0+a&amp;b-py3-none-any.whl</a>"));
   assert.ok(html.includes('data-requires-python="&gt;=3.8,!=&quot;3.9&quot;"'));
   assert.equal(html.match(/<a /g)?.length, 2);
-  const tree = renderSimpleTree(entries);
+  const tree = renderSimpleTree(entries, new Map([[entries[0]!.filename, "d".repeat(64)]]));
+  // PEP 503 HTML and PEP 691 JSON (for a static server to choose by Accept) per page.
   assert.deepEqual([...tree.keys()].sort(), [
     "simple/index.html",
+    "simple/index.json",
     "simple/x/index.html",
+    "simple/x/index.json",
     "simple/y/index.html",
+    "simple/y/index.json",
   ]);
+  const list = JSON.parse(tree.get("simple/index.json")!);
+  assert.deepEqual(list.projects, [{ name: "x" }, { name: "y" }]);
+  const page = JSON.parse(tree.get(`simple/${entries[0]!.project}/index.json`)!);
+  assert.equal(page.meta["api-version"], "1.1");
+  const file = page.files.find((f: { filename: string }) => f.filename === entries[0]!.filename);
+  assert.deepEqual(file["core-metadata"], { sha256: "d".repeat(64) });
+  assert.equal(file.url, `../../${encodeURIComponent(entries[0]!.filename)}`);
+  assert.equal(file.size, entries[0]!.size);
+  const html2 = tree.get(`simple/${entries[0]!.project}/index.html`)!;
+  assert.ok(html2.includes(`data-core-metadata="sha256=${"d".repeat(64)}"`), html2);
+  assert.ok(html2.includes(`data-dist-info-metadata="sha256=${"d".repeat(64)}"`), html2);
 });
 
 function fakeFetcher(fs: MemoryFs, files: Map<string, Uint8Array>, calls: string[]): FetchStrategy {

@@ -7,6 +7,7 @@ import { match } from "ts-pattern";
 import { type PresentFile, WheelhouseStore } from "../cache/wheelhouse_store.ts";
 import { UvCacheReader } from "../cache/unstable_uv_cache_store.ts";
 import { FetchError } from "../fetcher/types.ts";
+import { readWheelMetadata } from "../index/read_wheel_metadata.ts";
 import { redactUrl } from "../fetcher/redact.ts";
 import type { PlannedFile } from "../lock/types.ts";
 import type { Target } from "../pep/tags.ts";
@@ -28,6 +29,40 @@ import {
 import type { Planned, Session, UniversalPin } from "./_session.ts";
 import { OFFLINE_HINT } from "./_offline.ts";
 import { factsOf } from "./_report_facts.ts";
+
+/** A wheel's `.dist-info/METADATA`, read from its central directory (a few small reads). */
+async function wheelMetadataOf(
+  path: string,
+  entry: { filename: string; project: string; size: number },
+): Promise<Uint8Array | undefined> {
+  const handle = await fsp.open(path, "r");
+  try {
+    return await readWheelMetadata(
+      {
+        size: entry.size,
+        async read(start: number, end: number): Promise<Uint8Array> {
+          const out = new Uint8Array(Math.max(0, Math.min(end, entry.size) - start));
+          let filled = 0;
+          while (filled < out.length) {
+            const { bytesRead } = await handle.read(
+              out,
+              filled,
+              out.length - filled,
+              start + filled,
+            );
+            if (bytesRead === 0) throw new Error(`${entry.filename} is shorter than listed`);
+            filled += bytesRead;
+          }
+          return out;
+        },
+      },
+      entry.project,
+      16 * 1024 * 1024,
+    );
+  } finally {
+    await handle.close();
+  }
+}
 
 /** Where the planned files are before any transfer. */
 export interface Located {
@@ -224,6 +259,7 @@ export async function deliver(
     {
       cache: store,
       simple: s.options.simpleIndex ?? false,
+      coreMetadata: wheelMetadataOf,
       present,
       prune: s.options.prune ?? false,
     },
