@@ -13,6 +13,10 @@ export interface ServeArgs {
   port: number;
   /** Serve everything the cache holds instead of a folder. */
   cache: boolean;
+  /** Upstream indexes of a pull-through proxy, in first-index order. */
+  upstreams: string[];
+  /** With `upstreams`: never ask them, serve what the cache holds. */
+  offline: boolean;
   /** The cache folder for `--cache` (default: the one `download` uses). */
   cacheDir: string | undefined;
   /** The auth file, when access needs a user and password. */
@@ -34,6 +38,8 @@ const SERVE_CONFIG = {
     port: { type: "string", short: "p" },
     auth: { type: "string" },
     cache: { type: "boolean" },
+    upstream: { type: "string", multiple: true },
+    offline: { type: "boolean" },
     "cache-dir": { type: "string" },
     "hash-password": { type: "string" },
     quiet: { type: "boolean", short: "q" },
@@ -80,8 +86,28 @@ export function parseServeArgs(args: string[]): ServeArgs {
       `--cache serves the cache, not a folder: drop "${positionals[0]}" (or --cache)`,
     );
   }
-  if (values["cache-dir"] !== undefined && !values.cache) {
-    throw new UsageError("--cache-dir only applies with --cache");
+  const upstreams = values.upstream ?? [];
+  if (upstreams.length > 0 && (values.cache || positionals.length > 0)) {
+    throw new UsageError(
+      "--upstream proxies indexes through the cache: give no folder and no --cache",
+    );
+  }
+  for (const u of upstreams) {
+    let url: URL | undefined;
+    try {
+      url = new URL(u);
+    } catch {
+      url = undefined;
+    }
+    if (url === undefined || (url.protocol !== "http:" && url.protocol !== "https:")) {
+      throw new UsageError(`--upstream expects an http(s) index URL, got "${u}"`);
+    }
+  }
+  if (values.offline && upstreams.length === 0) {
+    throw new UsageError("--offline only applies with --upstream");
+  }
+  if (values["cache-dir"] !== undefined && !values.cache && upstreams.length === 0) {
+    throw new UsageError("--cache-dir only applies with --cache or --upstream");
   }
   if (values["cache-dir"] === "") throw new UsageError("--cache-dir must not be empty");
   let port = DEFAULT_SERVE_PORT;
@@ -102,6 +128,8 @@ export function parseServeArgs(args: string[]): ServeArgs {
     host,
     port,
     cache: values.cache ?? false,
+    upstreams,
+    offline: values.offline ?? false,
     cacheDir: values["cache-dir"],
     auth: values.auth,
     hashPassword: user,

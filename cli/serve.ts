@@ -10,11 +10,13 @@ import {
   BasicAuth,
   CacheSource,
   hashPassword,
+  type IndexSource,
   InvalidAuthFileError,
   parseAuthFile,
   type RequestLogEntry,
   ServeError,
   startServer,
+  UpstreamSource,
   WheelhouseSource,
 } from "../serve/mod.ts";
 import type { CliIo } from "./io.ts";
@@ -22,9 +24,15 @@ import { describeError, InputError, printable } from "./_errors.ts";
 import { plural } from "./_format.ts";
 import { parseServeArgs } from "./_serve_options.ts";
 import { cacheDirOf } from "./cache.ts";
+import { LocalDirStore } from "../cache/local_dir_store.ts";
+import { HttpFetchStrategy } from "../fetcher/http_fetch_strategy.ts";
+import { redactUrl } from "../fetcher/redact.ts";
+import { retryingFetch } from "../fetcher/retrying_fetch.ts";
+import { SimpleIndexClient } from "../index/simple_index_client.ts";
 
 const HELP = `Usage: wheelhouse serve [DIR] [--host ADDR] [--port N] [--auth FILE] [--quiet]
        wheelhouse serve --cache [--cache-dir DIR] [...]
+       wheelhouse serve --upstream URL [--upstream URL2] [--offline] [--cache-dir DIR] [...]
        wheelhouse serve --hash-password USER
 
 Serves a folder that "wheelhouse download" wrote (DIR, default ./wheelhouse) as a package index:
@@ -37,8 +45,15 @@ With --cache, everything the cache holds is the index instead: every archive any
 there, from any index, folder or path, under its project's name (a team's index on a closed
 network, fed by the downloads of one machine).
 
+With --upstream, a pull-through proxy: pages come from the upstream indexes (the first that has
+a project) through the cache, with file links to this server; a file is fetched into the cache
+on its first request (checked against the upstream's sha256) and streamed on as it arrives.
+When an upstream cannot be reached, what the cache holds is served (header X-Wheelhouse-Stale).
+
 Options:
   --cache                 serve the cache, not a folder
+  --upstream URL          proxy this index (repeatable; first-index order)
+  --offline               with --upstream: never ask it, serve the cache
   --cache-dir DIR         with --cache: that cache (default: --cache-dir of download, else
                           $WHEELHOUSE_CACHE_DIR, else the OS cache folder)
   --host ADDR             address to listen on (default 127.0.0.1: this machine only;
@@ -122,6 +137,42 @@ function unusable(shown: string, e: ServeError): InputError {
   );
 }
 
+/** The pull-through proxy of `--upstream`: the index client and the fetcher over the cache. */
+function upstreamSource(
+  upstreams: readonly string[],
+  offline: boolean,
+  cacheDir: string,
+  io: CliIo,
+  warn: (message: string) => void,
+): UpstreamSource {
+  const store = new LocalDirStore(cacheDir);
+  const fetcher = new HttpFetchStrategy({
+    fetch: io.fetch,
+    now: io.now,
+    partialDir: store.partialDir,
+  });
+  const client = () =>
+    new SimpleIndexClient({
+      indexes: [...upstreams],
+      strategy: "first-index",
+      fetch: retryingFetch(io.fetch, { maxAttempts: 3, timeoutMs: 30_000, now: io.now }),
+      now: io.now,
+      cache: store.httpStorage(),
+      offline,
+    });
+  return new UpstreamSource({
+    client,
+    store,
+    fetcher,
+    partialPathOf: (url) => fetcher.partialPath(url, ""),
+    fetch: io.fetch,
+    offline,
+    onWarning: warn,
+    description: upstreams.map((u) => redactUrl(u)).join(", "),
+    now: io.now,
+  });
+}
+
 function aborted(signal: AbortSignal | undefined): Promise<void> {
   if (signal === undefined) return new Promise(() => {});
   if (signal.aborted) return Promise.resolve();
@@ -175,10 +226,23 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   }
   const users = options.auth === undefined ? undefined : await readUsers(options.auth, io);
   const warn = (message: string): void => io.stderr.write(`warning: ${printable(message)}\n`);
-  let source: WheelhouseSource | CacheSource;
-  const shown = options.cache ? cacheDirOf(options.cacheDir, io) : options.dir;
+  let source: IndexSource & { readonly fileCount: number };
+  const proxy = options.upstreams.length > 0;
+  const shown = proxy
+    ? options.upstreams.map((u) => redactUrl(u)).join(", ")
+    : options.cache
+    ? cacheDirOf(options.cacheDir, io)
+    : options.dir;
   try {
-    source = options.cache
+    source = proxy
+      ? upstreamSource(
+        options.upstreams,
+        options.offline,
+        cacheDirOf(options.cacheDir, io),
+        io,
+        warn,
+      )
+      : options.cache
       ? await CacheSource.open(shown, { onWarning: warn })
       : await WheelhouseSource.open(resolve(io.cwd, options.dir), { onWarning: warn });
   } catch (e) {
@@ -201,11 +265,15 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   io.stdout.write(`${server.indexUrl}\n`);
   const projects = (await source.projects()).projects.length;
   io.stderr.write(
-    `Serving ${plural(source.fileCount, "file")} of ${plural(projects, "project")} from ${
-      options.cache ? "the cache " : ""
-    }${printable(shown)}${
-      users === undefined ? "" : `, for ${plural(users.length, "user")}`
-    }; Ctrl-C stops\n`,
+    `${
+      proxy
+        ? `Proxying ${printable(shown)}${options.offline ? " (offline)" : ""}, with ${
+          plural(projects, "project")
+        } cached`
+        : `Serving ${plural(source.fileCount, "file")} of ${plural(projects, "project")} from ${
+          options.cache ? "the cache " : ""
+        }${printable(shown)}`
+    }${users === undefined ? "" : `, for ${plural(users.length, "user")}`}; Ctrl-C stops\n`,
   );
   await aborted(io.signal);
   await server.close();

@@ -121,7 +121,8 @@ export function projectJson(project: string, entries: readonly PageEntry[]): str
           : file.yanked.reason === ""
           ? true
           : file.yanked.reason,
-        size: file.size,
+        // PEP 700 sizes; a proxied file whose upstream gave none has no size yet.
+        ...(Number.isFinite(file.size) ? { size: file.size } : {}),
         "upload-time": uploadTime(file.mtimeMs),
         "core-metadata": metadata,
         "dist-info-metadata": metadata,

@@ -42,3 +42,4 @@ export {
 } from "./start_server.ts";
 export { WheelhouseSource, type WheelhouseSourceOptions } from "./wheelhouse_source.ts";
 export { CacheSource, type CacheSourceOptions } from "./cache_source.ts";
+export { UpstreamSource, type UpstreamSourceOptions } from "./upstream_source.ts";

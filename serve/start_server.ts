@@ -90,6 +90,8 @@ export interface RunningServer {
 
 interface CachedPage {
   revision: string;
+  /** Why the page may be out of date (see {@linkcode ProjectLookup}), for a response header. */
+  note?: string;
   body: Uint8Array;
   gzipped?: Uint8Array;
   etag: string;
@@ -243,17 +245,23 @@ async function renderPage(
   const lookup = await ctx.source.project(which.project);
   if (lookup.kind === "not-found") return undefined;
   const cached = ctx.pages.get(key);
-  if (cached?.revision === lookup.revision) return cached;
+  if (cached?.revision === lookup.revision) {
+    return lookup.note === undefined ? cached : { ...cached, note: lookup.note };
+  }
   const entries = await mapLimit(
     lookup.files,
     METADATA_CONCURRENCY,
     async (file: SourceFile): Promise<PageEntry> => {
+      if (file.hasMetadata && file.metadataSha256 !== undefined) {
+        return { file, metadataSha256: file.metadataSha256 };
+      }
       const metadata = file.hasMetadata ? await ctx.source.metadata(file) : undefined;
       return metadata === undefined ? { file } : { file, metadataSha256: metadata.sha256 };
     },
   );
   const text = json ? projectJson(lookup.project, entries) : projectHtml(lookup.project, entries);
-  return keep(ctx, key, lookup.revision, lookup.lastModifiedMs, text);
+  const page = keep(ctx, key, lookup.revision, lookup.lastModifiedMs, text);
+  return lookup.note === undefined ? page : { ...page, note: lookup.note };
 }
 
 function keep(
@@ -296,6 +304,7 @@ async function servePage(
     etag: page.etag,
     "last-modified": httpDate(page.lastModifiedMs),
     "cache-control": PAGE_CACHE,
+    ...(page.note !== undefined ? { "x-wheelhouse-stale": page.note } : {}),
   };
   if (isNotModified(conditions(x.req), page.etag, page.lastModifiedMs)) {
     notModified(x, headers);

@@ -18,7 +18,7 @@ export interface SourceFile {
   project: string;
   /** Lower-case hex sha256 of the bytes. */
   sha256: string;
-  /** Size in bytes. */
+  /** Size in bytes; `NaN` until known (a proxied file whose upstream page gave none). */
   size: number;
   /** Modification time in ms since the epoch: `Last-Modified` and PEP 700 `upload-time`. */
   mtimeMs: number;
@@ -28,6 +28,11 @@ export interface SourceFile {
   yanked: Yanked;
   /** Whether {@linkcode IndexSource.metadata} can give its core metadata (wheels). */
   hasMetadata: boolean;
+  /**
+   * The sha256 of its core metadata when known without reading it (a proxy's upstream page
+   * states it): pages use it instead of asking {@linkcode IndexSource.metadata} for every file.
+   */
+  metadataSha256?: string;
 }
 
 /** A file's core metadata (PEP 658), served as `<file>.metadata`. */
@@ -69,6 +74,11 @@ export type ProjectLookup =
     revision: string;
     /** As in {@linkcode ProjectList.lastModifiedMs}. */
     lastModifiedMs: number;
+    /**
+     * Why the page may be out of date (a proxy whose upstream cannot be reached serves what
+     * its cache holds); sent to clients as the `X-Wheelhouse-Stale` header.
+     */
+    note?: string;
   }
   | {
     /** Discriminant: the source has no such project. */
