@@ -111,7 +111,11 @@ export class UpstreamSource implements IndexSource {
   #now: () => number;
   #auth: IndexClient;
 
-  /** @param options The upstream client, the cache and the fetcher. */
+  /**
+   * Creates the proxy source; nothing is asked of the upstream until a page is.
+   *
+   * @param options The upstream client, the cache and the fetcher.
+   */
   constructor(options: UpstreamSourceOptions) {
     this.#o = options;
     this.#auth = options.client();
