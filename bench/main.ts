@@ -15,7 +15,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { parseWheelFilename } from "../pep/filename.ts";
 import { startIndexServer } from "../tests/index_server.ts";
 import { corpusName, generatedCorpus, writeBigWheel } from "./_corpus.ts";
@@ -42,6 +42,9 @@ export const SCENARIOS = [
   "resolve",
   "memory",
   "requests",
+  "big",
+  "shared",
+  "critical",
 ] as const;
 /** One scenario name. */
 export type Scenario = typeof SCENARIOS[number];
@@ -69,6 +72,70 @@ export interface Row {
 }
 
 const REALISTIC = ["fastapi", "pandas", "scikit-learn", "matplotlib", "requests", "flask"];
+/**
+ * A big real requirement file (issue 18): 58 applications and libraries the mirror holds, which
+ * resolve to about 200 wheels for this machine (people's files have 100-300 lines).
+ */
+const BIG_REAL = [
+  "fastapi",
+  "uvicorn",
+  "flask",
+  "django",
+  "requests",
+  "httpx",
+  "aiohttp",
+  "sqlalchemy",
+  "alembic",
+  "pydantic-settings",
+  "boto3",
+  "pandas",
+  "scipy",
+  "scikit-learn",
+  "matplotlib",
+  "seaborn",
+  "plotly",
+  "dash",
+  "bokeh",
+  "ipython",
+  "black",
+  "ruff",
+  "mypy",
+  "pylint",
+  "pytest",
+  "pytest-cov",
+  "pytest-xdist",
+  "hypothesis",
+  "nox",
+  "pre-commit",
+  "sphinx",
+  "rich",
+  "typer",
+  "loguru",
+  "structlog",
+  "tenacity",
+  "arrow",
+  "pendulum",
+  "pyyaml",
+  "jinja2",
+  "markdown",
+  "beautifulsoup4",
+  "lxml",
+  "openpyxl",
+  "psycopg2-binary",
+  "pymongo",
+  "paramiko",
+  "pyjwt",
+  "gunicorn",
+  "statsmodels",
+  "networkx",
+  "sympy",
+  "polars",
+  "pyarrow",
+  "duckdb",
+  "openai",
+  "anthropic",
+  "nltk",
+];
 const MIRROR: MirrorSource[] = [
   { kind: "simple", dir: "/opt/pypi/simple" },
   { kind: "simple", dir: "/opt/pypi-more/simple" },
@@ -282,9 +349,22 @@ interface Served {
  * Cold, warm and nothing-to-do runs of one package set at one latency. Warm-ups of each tool
  * double as the request-count runs (a cold cache, a fresh folder).
  */
+/** A package set to run the cold/warm/no-op scenarios on. */
+interface PackageSet {
+  label: string;
+  reqs: readonly string[];
+  serve: (latency: number) => Promise<Served>;
+  /** Also time the usual run (host facts known) beside the first run on a machine. */
+  usualRun?: boolean;
+  /** The speed-up goal against pip (default 10x at 25 ms, 5x at 0 ms). */
+  goal?: number;
+  /** The floor goal (default 3x). */
+  floorGoal?: number;
+}
+
 async function runSet(
   o: BenchOptions,
-  set: { label: string; reqs: string[]; serve: (latency: number) => Promise<Served> },
+  set: PackageSet,
   latency: number,
   ours: Ours,
   pips: Pip[],
@@ -344,13 +424,40 @@ async function runSet(
       );
       const urls = files.map((f) => server.fileUrl(f));
       const curl = contender("16x parallel curl", (dir) => curlFloor(urls, dir));
-      await alternate([oursC, ...pipCs, curl], o.rounds, o.warmups);
-      const goal = latency >= 25 ? 10 : 5;
+      // The usual run: packages not cached, but this machine's facts known (the first run on a
+      // machine learns them by asking its Python, once).
+      const hostFacts = join(refCache, "host-v1.json");
+      const usual = set.usualRun && await exists(hostFacts)
+        ? contender(`wheelhouse (${ours.form}), host facts known`, async (dir) => {
+          await Deno.mkdir(join(dir, "cache"), { recursive: true });
+          await Deno.copyFile(hostFacts, join(dir, "cache", "host-v1.json"));
+          return oursDownload(ours, {
+            index: server.indexUrl,
+            dest: join(dir, "dest"),
+            cache: join(dir, "cache"),
+            reqs: set.reqs,
+          });
+        })
+        : undefined;
+      const all = [oursC, ...(usual ? [usual] : []), ...pipCs, curl];
+      await alternate(all, o.rounds, o.warmups);
+      const goal = set.goal ?? (latency >= 25 ? 10 : 5);
+      const first = usual ? " (first run on a machine)" : "";
       for (const p of pipCs) {
-        result.rows.push(speedupRow(`1. cold cache, ${tag}`, oursC, p, goal));
+        result.rows.push(speedupRow(`1. cold cache, ${tag}${first}`, oursC, p, goal));
+        if (usual) {
+          result.rows.push(
+            speedupRow(`1. cold cache, ${tag} (usual run: host facts known)`, usual, p, goal),
+          );
+        }
       }
-      result.rows.push(floorRow(`1. cold cache, ${tag}`, oursC, curl, 3));
-      for (const c of [oursC, ...pipCs, curl]) {
+      result.rows.push(floorRow(`1. cold cache, ${tag}${first}`, oursC, curl, set.floorGoal ?? 3));
+      if (usual) {
+        result.rows.push(
+          floorRow(`1. cold cache, ${tag} (usual run)`, usual, curl, set.floorGoal ?? 3),
+        );
+      }
+      for (const c of all) {
         result.details.push(
           `- ${tag}, ${c.name}: ${c.samples.map((s) => (s / 1000).toFixed(2)).join(", ")} s${
             c.failures.length ? ` (failures: ${c.failures.join("; ")})` : ""
@@ -564,6 +671,163 @@ async function memoryScenario(o: BenchOptions, ours: Ours, pips: Pip[], haveMirr
   return { rows, details };
 }
 
+/**
+ * Four processes on one cold cache (CI runners sharing one): the wall time of all four against
+ * one process alone, and how many times each file was transferred (goal: once).
+ */
+async function sharedCacheScenario(
+  o: BenchOptions,
+  ours: Ours,
+  latency: number,
+): Promise<{ rows: Row[]; details: string[] }> {
+  const server = await serveMirror(latency);
+  const single: number[] = [];
+  const four: number[] = [];
+  const gets: number[] = [];
+  let unique = 0;
+  try {
+    const run = (cache: string, dest: string) =>
+      timeCommand(oursDownload(ours, { index: server.indexUrl, dest, cache, reqs: REALISTIC }));
+    for (let round = 0; round < o.warmups + o.rounds; round++) {
+      const warmup = round < o.warmups;
+      const dir = await freshDir();
+      const one = await run(join(dir, "c1"), join(dir, "d1"));
+      if (!one.ok) throw new Error(`wheelhouse failed: ${one.stderr}`);
+      unique = (await listWheels(join(dir, "d1"))).length;
+      server.requests.length = 0;
+      const t0 = performance.now();
+      const results = await Promise.all(
+        [1, 2, 3, 4].map((i) => run(join(dir, "shared"), join(dir, `d4-${i}`))),
+      );
+      const wall = performance.now() - t0;
+      if (results.some((r) => !r.ok)) {
+        throw new Error(`a shared-cache run failed: ${results.map((r) => r.stderr).join("\n")}`);
+      }
+      const fileGets = server.requests.filter((r) =>
+        !r.path.startsWith("/simple/") && !r.path.endsWith(".metadata") && r.range === undefined
+      ).length;
+      console.log(
+        `  ${warmup ? "warm-up" : `round ${round - o.warmups + 1}`}: one ${
+          (one.ms / 1000).toFixed(2)
+        } s, four ${(wall / 1000).toFixed(2)} s, ${fileGets} file GETs for ${unique} files`,
+      );
+      if (!warmup) {
+        single.push(one.ms);
+        four.push(wall);
+        gets.push(fileGets);
+      }
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  } finally {
+    await server.close();
+  }
+  const ratio = median(four) / median(single);
+  const worstGets = Math.max(...gets);
+  const tag = `realistic set, ${latency} ms`;
+  return {
+    rows: [
+      {
+        scenario: `7. four processes on one cold cache, ${tag}`,
+        ours: seconds(median(four)),
+        peer: `one process: ${seconds(median(single))}`,
+        ratio: `${ratio.toFixed(2)}x one process`,
+        goal: "<= 1.3x one process",
+        met: ratio <= 1.3 ? "yes" : "no",
+      },
+      {
+        scenario: `7. files transferred by four processes, ${tag}`,
+        ours: `${worstGets} file GETs (worst round)`,
+        peer: `${unique} files`,
+        ratio: `${(worstGets / unique).toFixed(2)} per file`,
+        goal: "each file once",
+        met: worstGets === unique ? "yes" : "no",
+      },
+    ],
+    details: [
+      `- four processes, ${tag}: one ${single.map((s) => (s / 1000).toFixed(2))} s; four ${
+        four.map((s) => (s / 1000).toFixed(2))
+      } s; file GETs ${gets.join(", ")} for ${unique} files`,
+    ],
+  };
+}
+
+/**
+ * Where one cold run's time goes, from its own events (`WHEELHOUSE_TRACE`): start-up before the
+ * command runs, the host's facts, the first page, resolution, the transfers that outlast it, and
+ * delivery (linking, side files, exit).
+ */
+async function criticalPath(ours: Ours, latency: number): Promise<string[]> {
+  const server = await serveMirror(latency);
+  const dir = await freshDir();
+  try {
+    const lines: string[] = [];
+    for (const [label, seed] of [["first run on a machine", false], ["usual run", true]] as const) {
+      const cache = join(dir, `cache-${seed}`);
+      if (seed) {
+        await Deno.mkdir(cache, { recursive: true });
+        await Deno.copyFile(join(dir, "cache-false", "host-v1.json"), join(cache, "host-v1.json"));
+      }
+      const trace = join(dir, `trace-${seed}.jsonl`);
+      const cmd = oursDownload(ours, {
+        index: server.indexUrl,
+        dest: join(dir, `dest-${seed}`),
+        cache,
+        reqs: REALISTIC,
+      });
+      const t = await timeCommand({ ...cmd, env: { ...cmd.env, WHEELHOUSE_TRACE: trace } });
+      if (!t.ok) throw new Error(`wheelhouse failed: ${t.stderr}`);
+      const events = (await Deno.readTextFile(trace)).trim().split("\n").map((l) =>
+        JSON.parse(l) as { t: number; kind: string; decided?: number }
+      );
+      const at = (kind: string) => events.find((e) => e.kind === kind)?.t ?? NaN;
+      const last = (kind: string) => events.findLast((e) => e.kind === kind)?.t ?? NaN;
+      const firstPage = events.find((e) => e.kind === "resolving-progress")?.t ?? NaN;
+      const transfers = events.filter((e) => e.kind === "transfer-start");
+      const resolved = at("resolved");
+      const tail = Math.max(0, last("transfer-done") - resolved);
+      const phases: [string, number][] = [
+        ["start-up (process start to the command)", at("cli-start")],
+        [
+          "host facts (asking Python; cached after the first run)",
+          at("host-done") - at("host-start"),
+        ],
+        ["to the first page or metadata answer", firstPage - at("cli-start")],
+        ["resolution (first answer to resolved)", resolved - firstPage],
+        [
+          `transfers after resolution ended (${
+            transfers.filter((e) => e.t > resolved).length
+          } of ${transfers.length} started after it)`,
+          tail,
+        ],
+        ["delivery (links, side files) and exit", t.ms - Math.max(resolved, last("transfer-done"))],
+      ];
+      // Resolution progress over time: how many decisions per 100 ms, to show its round trips.
+      const steps: string[] = [];
+      for (let ms = Math.floor(firstPage / 100) * 100; ms < resolved + 100; ms += 100) {
+        const d = events.filter((e) => e.kind === "resolving-progress" && e.t < ms + 100)
+          .at(-1)?.decided ?? 0;
+        steps.push(`${ms}:${d}`);
+      }
+      lines.push(
+        `Critical path of one cold run, realistic set, ${latency} ms, ${label}: ${
+          seconds(t.ms)
+        } in all.`,
+        "",
+        "| phase | ms |",
+        "| --- | --- |",
+        ...phases.map(([name, ms]) => `| ${name} | ${Number.isFinite(ms) ? ms.toFixed(0) : "-"} |`),
+        "",
+        `Packages decided by time (ms:decided): ${steps.join(" ")}`,
+        "",
+      );
+    }
+    return lines;
+  } finally {
+    await server.close();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
 async function machine(ours: Ours, pips: Pip[]): Promise<string[]> {
   const read = async (p: string) => await Deno.readTextFile(p).catch(() => "");
   const cpu = /^model name\s*:\s*(.+)$/m.exec(await read("/proc/cpuinfo"))?.[1] ?? "unknown";
@@ -587,6 +851,75 @@ async function machine(ours: Ours, pips: Pip[]): Promise<string[]> {
       curl.split(" ").slice(0, 2).join(" ")
     }; network: loopback only (127.0.0.1), fixed latency added per request by the server`,
   ];
+}
+
+function escapeXml(text: string): string {
+  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
+}
+
+/**
+ * An SVG bar chart of the speed-ups against each pip and of the times over the floors, with
+ * each goal marked, from the rows of one run.
+ *
+ * @param rows The results table.
+ * @returns SVG text (empty chart when no row has a ratio).
+ * @example
+ * ```ts
+ * import { ratioChart } from "./main.ts";
+ * const svg = ratioChart([{
+ *   scenario: "1. cold cache, x", ours: "1 s", peer: "pip 26.2.1: 5 s", ratio: "5.0x faster",
+ *   goal: ">= 8x faster", met: "no",
+ * }]);
+ * if (!svg.startsWith("<svg") || !svg.includes("5.0x")) throw new Error();
+ * ```
+ */
+export function ratioChart(rows: readonly Row[]): string {
+  const bars = rows.flatMap((r) => {
+    const faster = /^([\d.]+)x faster/.exec(r.ratio);
+    const floor = /^([\d.]+)x the floor/.exec(r.ratio);
+    const goal = /([\d.]+)x/.exec(r.goal);
+    if (!faster && !floor) return [];
+    const peer = r.peer.split(":")[0]!;
+    return [{
+      label: `${r.scenario.replace(/^\d+\.\s*/, "")} — ${faster ? `vs ${peer}` : peer}`,
+      value: Number((faster ?? floor)![1]),
+      goal: goal ? Number(goal[1]) : undefined,
+      kind: faster ? "faster" as const : "floor" as const,
+      met: r.met,
+    }];
+  });
+  const width = 980;
+  const labelWidth = 560;
+  const barArea = width - labelWidth - 90;
+  const rowHeight = 22;
+  const height = 50 + bars.length * rowHeight;
+  const max = Math.max(1, ...bars.map((b) => Math.max(b.value, b.goal ?? 0)));
+  const x = (v: number) => labelWidth + (v / max) * barArea;
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${width}" height="${height}" fill="white"/>`,
+    `<text x="10" y="20" font-size="14" font-weight="bold">wheelhouse: times faster than pip (blue) and times the floor (grey; lower is better); | = goal</text>`,
+  ];
+  bars.forEach((b, i) => {
+    const y = 36 + i * rowHeight;
+    const colour = b.kind === "faster" ? (b.met === "no" ? "#8fb3e0" : "#2f6fbf") : "#9a9a9a";
+    parts.push(
+      `<text x="10" y="${y + 14}">${escapeXml(b.label.slice(0, 88))}</text>`,
+      `<rect x="${labelWidth}" y="${y + 3}" width="${
+        (x(b.value) - labelWidth).toFixed(1)
+      }" height="14" fill="${colour}"/>`,
+      `<text x="${(x(b.value) + 4).toFixed(1)}" y="${y + 14}">${b.value.toFixed(1)}x</text>`,
+    );
+    if (b.goal !== undefined) {
+      parts.push(
+        `<line x1="${x(b.goal).toFixed(1)}" x2="${x(b.goal).toFixed(1)}" y1="${y + 1}" y2="${
+          y + 19
+        }" stroke="#c0392b" stroke-width="2"/>`,
+      );
+    }
+  });
+  parts.push("</svg>", "");
+  return parts.join("\n");
 }
 
 function table(rows: readonly Row[]): string[] {
@@ -632,9 +965,14 @@ export async function runBench(args: readonly string[]): Promise<Row[]> {
       haveMirror || await exists(PIP_WHEELS) ? PIP_WHEELS : undefined,
       venvRoot,
     );
-    const sets = [
+    const sets: PackageSet[] = [
       ...(haveMirror
-        ? [{ label: "realistic set (40 real wheels)", reqs: REALISTIC, serve: serveMirror }]
+        ? [{
+          label: "realistic set (40 real wheels)",
+          reqs: REALISTIC,
+          serve: serveMirror,
+          usualRun: true,
+        }]
         : []),
       { label: "generated 200-project graph", reqs: [corpusName(0)], serve: serveGenerated },
     ];
@@ -672,6 +1010,42 @@ export async function runBench(args: readonly string[]): Promise<Row[]> {
           }
         }
       }
+    }
+    const at25 = o.latencies.includes(25) ? 25 : Math.max(...o.latencies);
+    if (o.only.has("big") && haveMirror) {
+      // Against pip 26 only: the goal is set against the newest pip.
+      const newest = pips.filter((p) => p.version.startsWith("26."));
+      const r = await runSet(
+        o,
+        {
+          label: `big real set (${BIG_REAL.length} requirements)`,
+          reqs: BIG_REAL,
+          serve: serveMirror,
+          goal: 10,
+          floorGoal: 2,
+        },
+        at25,
+        ours,
+        newest.length > 0 ? newest : pips.slice(-1),
+        {
+          cold: true,
+          warm: false,
+          noop: false,
+        },
+      );
+      rows.push(...r.rows);
+      details.push(...r.details);
+      if (r.requests) details.push(`- big real set: ${r.requests.packages} files`);
+    }
+    if (o.only.has("shared") && haveMirror) {
+      console.log(`\n== four processes on one cold cache, ${at25} ms`);
+      const r = await sharedCacheScenario(o, ours, at25);
+      rows.push(...r.rows);
+      details.push(...r.details);
+    }
+    if (o.only.has("critical") && haveMirror) {
+      console.log(`\n== critical path of one cold run, ${at25} ms`);
+      details.push("", ...await criticalPath(ours, at25));
     }
     if (o.only.has("resolve")) {
       console.log("\n== resolution only (bench/resolve_bench.ts)");
@@ -757,6 +1131,9 @@ export async function runBench(args: readonly string[]): Promise<Row[]> {
         ANALYSIS_MARKER + (analysis || "\n\n## Analysis\n\n(none yet)\n"),
       ].join("\n");
       await Deno.writeTextFile(o.out, doc.endsWith("\n") ? doc : doc + "\n");
+      const chart = join(dirname(o.out), "bench-ratios.svg");
+      await Deno.writeTextFile(chart, ratioChart(rows));
+      console.log(`wrote ${chart}`);
       // Keep the report stable under `deno fmt --check` (it aligns the table columns).
       await capture(Deno.execPath(), ["fmt", "--quiet", o.out]).catch(() => "");
       console.log(`wrote ${o.out}`);

@@ -19,6 +19,7 @@ import {
   type UniversalOptions,
 } from "../download/mod.ts";
 import type { CliIo } from "./io.ts";
+import { Trace } from "./_trace.ts";
 import { type DownloadArgs, parseDownloadArgs } from "./_options.ts";
 import { detectHost, detectHostCached, type HostFacts } from "./_host.ts";
 import { buildTargets } from "./_targets.ts";
@@ -148,8 +149,11 @@ class CliReporter implements DownloadReporter {
   #current: TransferReporter | undefined;
   #terminal: TerminalProgress | undefined;
 
-  constructor(io: CliIo, ui: Ui, verbose: boolean) {
+  readonly #trace: Trace | undefined;
+
+  constructor(io: CliIo, ui: Ui, verbose: boolean, trace?: Trace) {
     this.#ui = ui;
+    this.#trace = trace;
     // One drawing for the whole run: transfers begin during resolution (early downloads), and
     // the bar must count them. Off a terminal, -v prints a plain line per finished file.
     if (ui.progress) {
@@ -161,9 +165,15 @@ class CliReporter implements DownloadReporter {
   }
 
   readonly transfer: TransferReporter = {
-    start: (id, info) => this.#current?.start?.(id, info),
+    start: (id, info) => {
+      this.#trace?.mark("transfer-start");
+      this.#current?.start?.(id, info);
+    },
     progress: (id, info) => this.#current?.progress?.(id, info),
-    done: (id, info) => this.#current?.done?.(id, info),
+    done: (id, info) => {
+      this.#trace?.mark("transfer-done", { bytes: info.result?.size ?? 0 });
+      this.#current?.done?.(id, info);
+    },
     retry: (id, info) => this.#current?.retry?.(id, info),
   };
 
@@ -174,6 +184,16 @@ class CliReporter implements DownloadReporter {
   }
 
   event(e: DownloadEvent): void {
+    if (this.#trace !== undefined && e.kind !== "detail") {
+      this.#trace.mark(
+        e.kind,
+        e.kind === "resolving-progress"
+          ? { decided: e.decided, project: e.project }
+          : e.kind === "resolved"
+          ? { packages: e.packages }
+          : {},
+      );
+    }
     switch (e.kind) {
       case "warning":
         this.#say(this.#ui.info, `warning: ${e.message}`);
@@ -405,9 +425,17 @@ export async function download(args: string[], io: CliIo): Promise<number> {
   if (o.report !== undefined && o.report !== "-") await checkReportPath(o.report, io.cwd);
   const ui = makeUi(o, io);
   const cacheDir = o.noCache ? undefined : cacheDirOf(o.cacheDir, io);
-  const reporter = new CliReporter(io, ui, o.verbose > 0 && o.quiet === 0);
+  const tracePath = io.env("WHEELHOUSE_TRACE");
+  const trace = tracePath === undefined || tracePath === "" ? undefined : new Trace();
+  trace?.mark("cli-start");
+  const reporter = new CliReporter(io, ui, o.verbose > 0 && o.quiet === 0, trace);
   const options = libraryOptions(o, io, {
-    targets: o.universal ? [] : () => targetsOf(o, io, cacheDir),
+    targets: o.universal ? [] : async () => {
+      trace?.mark("host-start");
+      const targets = await targetsOf(o, io, cacheDir);
+      trace?.mark("host-done");
+      return targets;
+    },
     reporter,
     cacheDir,
     netrc: await readNetrc(io),
@@ -436,5 +464,7 @@ export async function download(args: string[], io: CliIo): Promise<number> {
     return 0;
   } finally {
     reporter.clearStatus();
+    trace?.mark("done");
+    if (trace !== undefined) await trace.write(resolve(io.cwd, tracePath!));
   }
 }
