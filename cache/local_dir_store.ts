@@ -1102,6 +1102,12 @@ export class LocalDirStore implements CacheStore {
           // again (whichever of the two moves it first, the other finds the entry).
           const theirs = await this.#publishFinished(request, request.sha256.toLowerCase(), true);
           if (theirs !== undefined) return theirs;
+          // Its finished file may have moved into the cache between our lookup and our listing
+          // (neither saw it): a second lookup after the listing cannot miss it.
+          const moved = await this.get(request.sha256, { verify: "changed" });
+          if (moved.kind === "hit") {
+            return { ...moved.info, path: moved.path, fetched: false };
+          }
           try {
             // Busy means another process took the lock since we looked: wait for it again.
             return await this.#fetchAndPut(strategy, request, signal, repaired, round < 20);

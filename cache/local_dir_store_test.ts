@@ -592,3 +592,51 @@ Deno.test("property: after a kill -9 at any step, the catalogue lists only whole
     { numRuns: 150 },
   );
 });
+
+Deno.test("obtain() takes another process's finished file that moved into the cache between its lookup and its listing", async () => {
+  // Process A finishes a transfer while B waits; A's finished file is in the partial area when
+  // B's wait ends, and A moves it into the cache just before B lists the area. B must not fetch
+  // the file again (it did: four CI runners transferred some files twice).
+  const bytes = new TextEncoder().encode("the finished wheel");
+  const hash = sha256(bytes);
+  const url = "https://files.example/a-1.0-py3-none-any.whl";
+  const root = "/cache";
+  let listings = 0;
+  let done = "";
+  const fs: MemoryFs = new MemoryFs({
+    fault: (op, path) => {
+      if (op === "readdir" && path === `${root}/partial` && ++listings === 2) {
+        // A publishes: one rename of its finished file into the archive store.
+        const archive = new LocalDirStore(root, { fs }).pathOf(hash);
+        const dir = archive.slice(0, archive.lastIndexOf("/"));
+        for (let d = dir; d !== "/" && !fs.disk.dirs.has(d); d = d.slice(0, d.lastIndexOf("/"))) {
+          fs.disk.dirs.add(d);
+        }
+        fs.disk.files.set(archive, fs.disk.files.get(done)!);
+        fs.disk.files.delete(done);
+      }
+      return undefined;
+    },
+  });
+  const b = new LocalDirStore(root, { fs });
+  let fetches = 0;
+  const strategy: FetchStrategy = {
+    fetch: () => {
+      fetches++;
+      return Promise.reject(new Error("B must not transfer the file"));
+    },
+    waitForOthers: async () => {
+      // A's transfer ends: its finished file lands in the partial area, its lock goes.
+      await fs.mkdir(`${root}/partial`, { recursive: true });
+      const hex = createHash("sha256").update(url).digest("hex").slice(0, 32);
+      done = `${root}/partial/${hex}.a1b2c3.done`;
+      const f = await fs.open(done, "wx");
+      await f.write(bytes);
+      await f.close();
+    },
+  };
+  const got = await b.obtain(strategy, { url, sha256: hash, filename: "a-1.0-py3-none-any.whl" });
+  assert.equal(fetches, 0);
+  assert.equal(got.fetched, false);
+  assert.equal(got.sha256, hash);
+});

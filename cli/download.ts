@@ -166,12 +166,15 @@ class CliReporter implements DownloadReporter {
 
   readonly transfer: TransferReporter = {
     start: (id, info) => {
-      this.#trace?.mark("transfer-start");
+      this.#trace?.mark("transfer-start", { file: info.url.split("/").pop() });
       this.#current?.start?.(id, info);
     },
     progress: (id, info) => this.#current?.progress?.(id, info),
     done: (id, info) => {
-      this.#trace?.mark("transfer-done", { bytes: info.result?.size ?? 0 });
+      this.#trace?.mark("transfer-done", {
+        bytes: info.result?.size ?? 0,
+        ...(info.error !== undefined ? { error: info.error.code } : {}),
+      });
       this.#current?.done?.(id, info);
     },
     retry: (id, info) => this.#current?.retry?.(id, info),
