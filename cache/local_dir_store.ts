@@ -422,6 +422,34 @@ export class LocalDirStore implements CacheStore {
   }
 
   /**
+   * Records that an entry was just hard-linked into a folder. A link changes the file's ctime
+   * (its link count), not its bytes, so the fingerprint recorded when the entry was last known
+   * good is renewed, but only while its size, mtime and inode are still the recorded ones:
+   * otherwise the next lookup hashes it, as it must. Without this, every warm run re-hashed
+   * every file it linked (the previous run's links had changed their ctime).
+   *
+   * @param sha256 The entry's key.
+   * @throws {CacheError} With code `invalid-key` when the key is not a sha256.
+   */
+  async linked(sha256: string): Promise<void> {
+    const key = checkKey(sha256);
+    const path = this.#entryPath(key);
+    const stat = await this.#fs.stat(path).catch(() => undefined);
+    if (stat === undefined || !stat.isFile) return;
+    const info = await this.#readInfo(key, stat.size);
+    if (info.fingerprint === undefined) return;
+    const [size, mtime, , ino] = info.fingerprint.split(":");
+    if (
+      size !== String(stat.size) || mtime !== String(stat.mtimeMs) ||
+      ino !== String(stat.ino ?? "")
+    ) return;
+    const now = recordableFingerprint(stat, this.#now());
+    if (now === undefined || now === info.fingerprint) return;
+    const { recordedSize: _r, fingerprint: _f, ...known } = info;
+    await this.#writeSideCar(path, { ...known, fingerprint: now });
+  }
+
+  /**
    * Stores bytes atomically and verified. Storing bytes that are already present (and intact)
    * changes nothing.
    *

@@ -739,6 +739,10 @@ export class WheelhouseStore {
         }
         if (source !== undefined) {
           const how = await this.#linkIn(source, target);
+          // The link changed the cache entry's ctime, not its bytes: keep it trusted.
+          if (how === "link" && options.cache) {
+            await options.cache.linked(file.sha256).catch(() => {});
+          }
           if (!report.fetched.includes(file.filename)) {
             (how === "link" ? report.linked : report.copied).push(file.filename);
           }

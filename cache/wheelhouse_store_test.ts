@@ -295,3 +295,44 @@ Deno.test("WheelhouseStore copies from the cache when hard links are not possibl
   assert.deepEqual(report.copied, ["a-1.0-py3-none-any.whl"]);
   assert.deepEqual(await fs.readFile("/wh/a-1.0-py3-none-any.whl"), a);
 });
+
+Deno.test("linking a cache entry into a folder keeps it trusted: the next folder links it without hashing it again", async () => {
+  // A clock with sub-second times, as ctime has under Node (and most file systems).
+  let clock = 1_700_000_000_123.25;
+  const reads: string[] = [];
+  const fs = new MemoryFs({
+    now: () => (clock += 1.5),
+    fault: (op, path) => {
+      if (op === "read" && path.includes("/archives-v1/")) reads.push(path);
+      return undefined;
+    },
+  });
+  const cache = new LocalDirStore("/cache", { fs, now: () => clock });
+  const bytes = new TextEncoder().encode("wheel bytes");
+  await fs.mkdir("/src", { recursive: true });
+  const f = await fs.open("/src/a-1.0-py3-none-any.whl", "w");
+  await f.write(bytes);
+  await f.close();
+  await cache.put({ path: "/src/a-1.0-py3-none-any.whl" }, { filename: "a-1.0-py3-none-any.whl" });
+  const wanted = [{
+    filename: "a-1.0-py3-none-any.whl",
+    sha256: sha256(bytes),
+    url: "https://x/a-1.0-py3-none-any.whl",
+  }];
+  clock += 5000;
+  const first = await new WheelhouseStore("/wh1", { fs }).sync(wanted, { cache });
+  assert.deepEqual(first.linked, ["a-1.0-py3-none-any.whl"]);
+  reads.length = 0;
+  clock += 5000;
+  const second = await new WheelhouseStore("/wh2", { fs }).sync(wanted, { cache });
+  assert.deepEqual(second.linked, ["a-1.0-py3-none-any.whl"]);
+  // The first folder's link changed the entry's ctime, not its bytes: no second hashing.
+  assert.deepEqual(reads, []);
+  // Damage is still found: the bytes change (ctime moves), and the next lookup hashes them.
+  const entry = cache.pathOf(sha256(bytes));
+  const w = await fs.open(entry, "w");
+  await w.write(new TextEncoder().encode("wheel bytez"));
+  await w.close();
+  clock += 5000;
+  assert.equal((await cache.get(sha256(bytes), { verify: "changed" })).kind, "miss");
+});
