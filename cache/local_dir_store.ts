@@ -172,6 +172,8 @@ export class LocalDirStore implements CacheStore {
   #hashing = 0;
   #hashQueue: (() => void)[] = [];
   #reading = 0;
+  /** Fingerprints of entries this process wrote or hashed (and so knows good), by key. */
+  #known = new Map<string, string>();
   /** The finished downloads the partial area held when first listed (see `#publishFinished`). */
   #leftovers: Promise<string[]> | undefined;
   #readQueue: (() => void)[] = [];
@@ -392,8 +394,14 @@ export class LocalDirStore implements CacheStore {
     }
     const mode = options.verify ?? true;
     const info = await this.#readInfo(key, size);
-    const unchanged = mode === "changed" && info.fingerprint === statFingerprint(stat) &&
-      info.recordedSize === size;
+    const current = statFingerprint(stat);
+    // Trusted as it is: the fingerprint recorded when it was last known good, or the one this
+    // process saw when it wrote or hashed the entry itself (a file written in this second has
+    // no recordable fingerprint where ctime has whole seconds: without this, every file a cold
+    // run had just downloaded and hashed was hashed again before delivery, twice).
+    const unchanged = mode === "changed" &&
+      ((info.fingerprint === current && info.recordedSize === size) ||
+        this.#known.get(key) === current);
     if (mode !== false && !unchanged) {
       let actual: string;
       try {
@@ -403,11 +411,13 @@ export class LocalDirStore implements CacheStore {
         throw new CacheError("io", `Cannot read cache entry ${key}: ${String(e)}`, { cause: e });
       }
       if (actual !== key) {
+        this.#known.delete(key);
         await this.#fs.rm(path).catch(() => {});
         await this.#fs.rm(`${path}.json`).catch(() => {});
         return { kind: "miss", reason: "corrupt" };
       }
       // Known good as the file is now: later "changed" lookups trust it until it is touched.
+      this.#known.set(key, current);
       const { recordedSize: _r, fingerprint: _f, ...known } = info;
       const now = recordableFingerprint(stat, this.#now());
       if (now !== info.fingerprint) {
@@ -437,12 +447,14 @@ export class LocalDirStore implements CacheStore {
     const stat = await this.#fs.stat(path).catch(() => undefined);
     if (stat === undefined || !stat.isFile) return;
     const info = await this.#readInfo(key, stat.size);
-    if (info.fingerprint === undefined) return;
-    const [size, mtime, , ino] = info.fingerprint.split(":");
+    const trusted = this.#known.get(key) ?? info.fingerprint;
+    if (trusted === undefined) return;
+    const [size, mtime, , ino] = trusted.split(":");
     if (
       size !== String(stat.size) || mtime !== String(stat.mtimeMs) ||
       ino !== String(stat.ino ?? "")
     ) return;
+    this.#known.set(key, statFingerprint(stat));
     const now = recordableFingerprint(stat, this.#now());
     if (now === undefined || now === info.fingerprint) return;
     const { recordedSize: _r, fingerprint: _f, ...known } = info;
@@ -544,6 +556,7 @@ export class LocalDirStore implements CacheStore {
       }
       // Publishing changed the file's ctime: record the fingerprint it has now.
       const published = await this.#fs.stat(path).catch(() => undefined);
+      if (published !== undefined) this.#known.set(key, statFingerprint(published));
       const fingerprint = published && recordableFingerprint(published, this.#now());
       if (fingerprint !== undefined) {
         entry.fingerprint = fingerprint;
@@ -574,6 +587,7 @@ export class LocalDirStore implements CacheStore {
    */
   async delete(sha256: string): Promise<boolean> {
     const path = this.#entryPath(checkKey(sha256));
+    this.#known.delete(sha256.toLowerCase());
     const { project } = await this.#readInfo(sha256.toLowerCase(), 0);
     if (project !== undefined) {
       await this.#fs.rm(join(this.#catalogueDir(project), `${sha256.toLowerCase()}.json`))

@@ -640,3 +640,27 @@ Deno.test("obtain() takes another process's finished file that moved into the ca
   assert.equal(got.fetched, false);
   assert.equal(got.sha256, hash);
 });
+
+Deno.test("an entry this process just wrote is not hashed again, even where ctime has whole seconds", async () => {
+  // Deno reports ctime in whole seconds: a file written this second has no fingerprint that a
+  // later process may trust, but this one wrote (and hashed) it and knows its stat.
+  const clock = 1_700_000_000_000; // a whole second: a "racy" fingerprint
+  const reads: string[] = [];
+  const fs = new MemoryFs({
+    now: () => clock,
+    fault: (op, path) => {
+      if (op === "read" && path.includes("/archives-v1/")) reads.push(path);
+      return undefined;
+    },
+  });
+  const s = new LocalDirStore("/cache", { fs, now: () => clock });
+  const bytes = new TextEncoder().encode("just downloaded");
+  const entry = await s.put({ bytes }, { filename: "a-1.0-py3-none-any.whl" });
+  assert.equal(entry.fingerprint, undefined, "racy: nothing recorded for later processes");
+  assert.equal((await s.get(entry.sha256, { verify: "changed" })).kind, "hit");
+  assert.deepEqual(reads, []);
+  // Another process (a new store) has no such knowledge: it hashes.
+  const other = new LocalDirStore("/cache", { fs, now: () => clock + 5000 });
+  assert.equal((await other.get(entry.sha256, { verify: "changed" })).kind, "hit");
+  assert.ok(reads.length > 0);
+});
