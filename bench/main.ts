@@ -1133,6 +1133,7 @@ export async function runBench(args: readonly string[]): Promise<Row[]> {
       await Deno.writeTextFile(o.out, doc.endsWith("\n") ? doc : doc + "\n");
       const chart = join(dirname(o.out), "bench-ratios.svg");
       await Deno.writeTextFile(chart, ratioChart(rows));
+      await capture(Deno.execPath(), ["fmt", "--quiet", chart]).catch(() => "");
       console.log(`wrote ${chart}`);
       // Keep the report stable under `deno fmt --check` (it aligns the table columns).
       await capture(Deno.execPath(), ["fmt", "--quiet", o.out]).catch(() => "");
