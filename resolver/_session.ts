@@ -125,7 +125,14 @@ export class Session {
       // Not `.finally()`: its promise would reject with the page's error and nobody awaits it
       // (an unhandled rejection, e.g. every cancelled prefetch on Ctrl-C).
       const done = (): void => this.#limiter.done();
-      entry.promise.then(done, done);
+      entry.promise.then((versions) => {
+        done();
+        // The version most likely chosen is the newest final release: its metadata (and then
+        // the pages of its dependencies) is asked for now, not when the resolver reaches the
+        // project one round trip later. A guess that loses costs one metadata request.
+        const likely = likelyCandidate(versions);
+        if (likely !== undefined) this.prefetchMetadata(name, likely);
+      }, done);
     });
   }
 
@@ -174,6 +181,17 @@ export class Session {
       }, () => {}).finally(() => this.#limiter.done());
     });
   }
+}
+
+/** The newest final release with a file that is not yanked (candidates are ascending). */
+function likelyCandidate(versions: ProjectVersions): VersionCandidate | undefined {
+  if (!versions.found) return undefined;
+  for (let i = versions.candidates.length - 1; i >= 0; i--) {
+    const c = versions.candidates[i]!;
+    if (c.version.isPrerelease) continue;
+    if (c.files.some((f) => !f.yanked)) return c;
+  }
+  return undefined;
 }
 
 /** Sorts candidates ascending and merges the files of equal versions (`1.0` and `1.0.0`). */
