@@ -172,6 +172,7 @@ class CliReporter implements DownloadReporter {
     progress: (id, info) => this.#current?.progress?.(id, info),
     done: (id, info) => {
       this.#trace?.mark("transfer-done", {
+        ...(info.result !== undefined ? { file: info.result.url.split("/").pop() } : {}),
         bytes: info.result?.size ?? 0,
         ...(info.error !== undefined ? { error: info.error.code } : {}),
       });
