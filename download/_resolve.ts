@@ -5,8 +5,8 @@ import { SpecifierSet } from "../pep/specifier.ts";
 import { Version } from "../pep/version.ts";
 import { IndexProvider } from "../resolver/index_provider.ts";
 import type { IndexClient } from "../index/types.ts";
-import { resolveTargets } from "../resolver/resolve.ts";
-import { ResolutionError } from "../resolver/types.ts";
+import { type ResolveRunOptions, resolveTargets } from "../resolver/resolve.ts";
+import { ResolutionError, type ResolveEvent } from "../resolver/types.ts";
 import { WheelhouseStore } from "../cache/wheelhouse_store.ts";
 import type { PlannedFile } from "../lock/types.ts";
 import { DownloadError } from "./types.ts";
@@ -161,35 +161,13 @@ export async function planFromRequirements(s: Session, speculate: boolean): Prom
   const spec = speculate && !offline && !s.hashesRequired && o.uvCacheDir === undefined;
   if (spec) s.present = await new WheelhouseStore(s.dest).scan();
   s.emit({ kind: "resolving", targets: targets.length });
-  // Decisions a backtrack undoes are counted once: the count says how far the resolver got.
-  const decided = new Set<string>();
   let resolution;
   try {
-    resolution = await resolveTargets(inputs.requirements, targets, {
-      provider,
-      reporter: {
-        onEvent: (e) => {
-          if (e.kind === "warning") {
-            s.emit({ kind: "warning", message: e.message });
-            return;
-          }
-          if (e.kind === "decided") decided.add(`${e.target}\0${e.name}`);
-          if (e.kind === "decided" || e.kind === "versions" || e.kind === "metadata") {
-            s.emit({ kind: "resolving-progress", decided: decided.size, project: e.name });
-          }
-          if (spec) startEarly(s, e, client);
-        },
-      },
-      constraints: inputs.constraints,
-      prereleases: inputs.pre,
-      ...(o.excludeNewer !== undefined ? { excludeNewer: o.excludeNewer.getTime() } : {}),
-      onlyBinary: binarySelector(inputs.onlyBinary),
-      noBinary: binarySelector(inputs.noBinary),
-      preferBinary: inputs.preferBinary,
-      noDeps: o.noDeps ?? false,
-      concurrency: s.concurrency,
-      ...(s.signal !== undefined ? { signal: s.signal } : {}),
-    });
+    resolution = await resolveTargets(
+      inputs.requirements,
+      targets,
+      resolverOptions(s, prepared, spec ? (e) => startEarly(s, e, client) : undefined),
+    );
   } catch (e) {
     throw await resolutionFailure(s, prepared, e);
   }
@@ -252,6 +230,46 @@ export async function planFromRequirements(s: Session, speculate: boolean): Prom
     findMirror: () => Promise.resolve(undefined),
     sources: inputs,
     ...(conditional ? { lines } : {}),
+  };
+}
+
+/**
+ * The resolver's options for the session's inputs: the policy (constraints, pre-releases,
+ * formats, dates), warnings and progress as events, and `onEvent` for the caller's own use.
+ */
+export function resolverOptions(
+  s: Session,
+  prepared: Prepared,
+  onEvent?: (e: ResolveEvent) => void,
+): ResolveRunOptions {
+  const { inputs, provider } = prepared;
+  const o = s.options;
+  // Decisions a backtrack undoes are counted once: the count says how far the resolver got.
+  const decided = new Set<string>();
+  return {
+    provider,
+    reporter: {
+      onEvent: (e) => {
+        if (e.kind === "warning") {
+          s.emit({ kind: "warning", message: e.message });
+          return;
+        }
+        if (e.kind === "decided") decided.add(`${e.target}\0${e.name}`);
+        if (e.kind === "decided" || e.kind === "versions" || e.kind === "metadata") {
+          s.emit({ kind: "resolving-progress", decided: decided.size, project: e.name });
+        }
+        onEvent?.(e);
+      },
+    },
+    constraints: inputs.constraints,
+    prereleases: inputs.pre,
+    ...(o.excludeNewer !== undefined ? { excludeNewer: o.excludeNewer.getTime() } : {}),
+    onlyBinary: binarySelector(inputs.onlyBinary),
+    noBinary: binarySelector(inputs.noBinary),
+    preferBinary: inputs.preferBinary,
+    noDeps: o.noDeps ?? false,
+    concurrency: s.concurrency,
+    ...(s.signal !== undefined ? { signal: s.signal } : {}),
   };
 }
 

@@ -17,9 +17,8 @@ import type { CandidateFile } from "../resolver/types.ts";
 import type { PlannedFile } from "../lock/types.ts";
 import { redactUrl } from "../fetcher/redact.ts";
 import { DownloadError, type UniversalOptions } from "./types.ts";
-import { binarySelector } from "./_check.ts";
 import { checkHashes } from "./_providers.ts";
-import { prepareResolution, resolutionFailure } from "./_resolve.ts";
+import { prepareResolution, resolutionFailure, resolverOptions } from "./_resolve.ts";
 import type { Planned, Session, UniversalPin } from "./_session.ts";
 
 /** Where a root requirement applies (a root marker has no `extra`). */
@@ -115,10 +114,6 @@ interface PlatformFilter {
   platformTags: ReadonlySet<string>;
 }
 
-function quote(value: string): string {
-  return `'${value.replaceAll("\\", "\\\\").replaceAll("'", "\\'")}'`;
-}
-
 function platformFilter(preset: string): PlatformFilter {
   let target: Target;
   try {
@@ -128,17 +123,15 @@ function platformFilter(preset: string): PlatformFilter {
     throw new DownloadError("invalid-input", e instanceof Error ? e.message : String(e));
   }
   const env = target.markerEnvironment;
-  const where = MarkerSet.parse(
-    [
-      `sys_platform == ${quote(env.sys_platform)}`,
-      `platform_system == ${quote(env.platform_system)}`,
-      `platform_machine == ${quote(env.platform_machine)}`,
-      `os_name == ${quote(env.os_name)}`,
-      // A preset is a CPython interpreter on that platform, as the per-target runs are.
-      `implementation_name == ${quote(env.implementation_name)}`,
-      `platform_python_implementation == ${quote(env.platform_python_implementation)}`,
-    ].join(" and "),
-  );
+  // A preset is a CPython interpreter on that platform, as the per-target runs are.
+  const where = MarkerSet.where({
+    sys_platform: env.sys_platform,
+    platform_system: env.platform_system,
+    platform_machine: env.platform_machine,
+    os_name: env.os_name,
+    implementation_name: env.implementation_name,
+    platform_python_implementation: env.platform_python_implementation,
+  });
   const platformTags = new Set(
     target.tags.map((t) => t.split("-")[2]!).filter((p) => p !== "any"),
   );
@@ -157,10 +150,9 @@ function wheelFits(f: CandidateFile, filters: readonly PlatformFilter[]): boolea
  * lists every file that serves some part of it.
  */
 export async function planUniversal(s: Session): Promise<Planned> {
-  const o = s.options;
-  const u = o.universal!;
+  const u = s.options.universal!;
   const prepared = await prepareResolution(s);
-  const { inputs, client, provider, recorded } = prepared;
+  const { inputs, client, recorded } = prepared;
   const t0 = s.now();
   const filters = (u.platforms ?? []).map(platformFilter);
   const resolved = pythonRegion(u, inputs.projectRequiresPython).intersect(
@@ -189,33 +181,11 @@ export async function planUniversal(s: Session): Promise<Planned> {
   }
   s.emit({ kind: "resolving", targets: 1 });
   s.emit({ kind: "detail", message: `Resolving once for ${describe(resolved)}` });
-  const decided = new Set<string>();
   let resolution;
   try {
     resolution = await resolveUniversal(inputs.requirements, {
-      provider,
+      ...resolverOptions(s, prepared),
       environment: resolved,
-      reporter: {
-        onEvent: (e) => {
-          if (e.kind === "warning") {
-            s.emit({ kind: "warning", message: e.message });
-            return;
-          }
-          if (e.kind === "decided") decided.add(e.name);
-          if (e.kind === "decided" || e.kind === "versions" || e.kind === "metadata") {
-            s.emit({ kind: "resolving-progress", decided: decided.size, project: e.name });
-          }
-        },
-      },
-      constraints: inputs.constraints,
-      prereleases: inputs.pre,
-      ...(o.excludeNewer !== undefined ? { excludeNewer: o.excludeNewer.getTime() } : {}),
-      onlyBinary: binarySelector(inputs.onlyBinary),
-      noBinary: binarySelector(inputs.noBinary),
-      preferBinary: inputs.preferBinary,
-      noDeps: o.noDeps ?? false,
-      concurrency: s.concurrency,
-      ...(s.signal !== undefined ? { signal: s.signal } : {}),
     });
   } catch (e) {
     throw await resolutionFailure(s, prepared, e);

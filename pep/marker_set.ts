@@ -60,6 +60,7 @@ import {
   MarkerParseFailure,
   normalizeExtraName,
   parseMarkerSource,
+  quotePython,
 } from "./_marker_parser.ts";
 import { printNode } from "./_marker_print.ts";
 import {
@@ -159,6 +160,27 @@ export class MarkerSet {
       throw error;
     }
     return MarkerSet.#of(groupNode(group));
+  }
+
+  /**
+   * The environments where each given variable has the given value (the others are free): a
+   * target's platform, say, with its Python left open.
+   *
+   * @param values Variable values, as a {@link MarkerEnvironment} holds them.
+   * @returns The set; universal when no value is given.
+   * @throws Never.
+   * @example
+   * ```ts
+   * import { MarkerSet } from "./marker_set.ts";
+   * const linux = MarkerSet.where({ sys_platform: "linux", platform_machine: "x86_64" });
+   * if (!linux.implies(MarkerSet.parse("sys_platform == 'linux'"))) throw new Error();
+   * if (linux.isDisjoint(MarkerSet.parse("python_version == '3.12'"))) throw new Error();
+   * ```
+   */
+  static where(values: Partial<MarkerEnvironment>): MarkerSet {
+    const atoms = Object.entries(values).filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `${k} == ${quotePython(v!)}`);
+    return MarkerSet.parse(atoms.join(" and "));
   }
 
   /**

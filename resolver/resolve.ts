@@ -36,28 +36,24 @@ export interface ResolveRunOptions extends ResolveOptions {
 
 type WarningEvent = Extract<ResolveEvent, { kind: "warning" }>;
 
-function quoted(value: string): string {
-  return `'${value.replaceAll("\\", "\\\\").replaceAll("'", "\\'")}'`;
-}
-
 /**
  * The environments a target that is a range of Python releases stands for: its marker values,
  * with every `X.Y.z` release (not pre-releases) of its Python.
  */
 export function targetRegion(target: Target): MarkerSet {
-  const env = target.markerEnvironment;
+  const {
+    python_full_version: _full,
+    python_version: _minor,
+    implementation_version: _impl,
+    ...fixed
+  } = target.markerEnvironment;
   const [major, minor] = target.pythonVersion.split(".").map(Number) as [number, number];
-  const fixed = Object.entries(env)
-    .filter(([k]) =>
-      k !== "python_full_version" && k !== "python_version" && k !== "implementation_version"
-    )
-    .map(([k, v]) => `${k} == ${quoted(String(v))}`);
-  return MarkerSet.parse(
-    [
-      ...fixed,
-      `python_full_version >= '${major}.${minor}'`,
-      `python_full_version < '${major}.${minor + 1}'`,
-    ].join(" and "),
+  return MarkerSet.where(fixed).intersect(
+    MarkerSet.parse(
+      `python_full_version >= '${major}.${minor}' and python_full_version < '${major}.${
+        minor + 1
+      }'`,
+    ),
   );
 }
 
