@@ -9,9 +9,9 @@
  * @module
  */
 
-import net from "node:net";
 import { join } from "node:path";
 import { startIndexServer } from "../tests/index_server.ts";
+import { freePort, NGINX, startNginx, waitUntilServing } from "../tests/_nginx.ts";
 import { corpusName, generatedCorpus } from "./_corpus.ts";
 import { median } from "./_process.ts";
 
@@ -28,17 +28,6 @@ export interface ServeBenchRow {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly peakRssMiB: number | undefined;
-}
-
-async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Peak RSS (VmHWM) of a process and its children, in MiB. */
@@ -67,22 +56,6 @@ interface Running {
   stop(): Promise<void>;
 }
 
-async function waitUp(url: string, child: Deno.ChildProcess): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const up = await fetch(url).then(async (r) => {
-      await r.body?.cancel();
-      return r.status === 200;
-    }, () => false);
-    if (up) return;
-    if (Date.now() > deadline) {
-      child.kill("SIGKILL");
-      throw new Error(`${url} did not come up`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 async function startWheelhouseServe(args: string[]): Promise<Running> {
   const port = await freePort();
   const child = new Deno.Command(Deno.execPath(), {
@@ -102,7 +75,7 @@ async function startWheelhouseServe(args: string[]): Promise<Running> {
     stderr: "null",
   }).spawn();
   const indexUrl = `http://127.0.0.1:${port}/simple/`;
-  await waitUp(indexUrl, child);
+  await waitUntilServing(indexUrl, child);
   return {
     pid: child.pid,
     indexUrl,
@@ -113,56 +86,9 @@ async function startWheelhouseServe(args: string[]): Promise<Running> {
   };
 }
 
-async function startNginx(root: string, work: string): Promise<Running | undefined> {
-  const nginx = ["/usr/sbin/nginx", "/usr/bin/nginx"].find((p) => {
-    try {
-      return Deno.statSync(p).isFile;
-    } catch {
-      return false;
-    }
-  });
-  if (nginx === undefined) return undefined;
-  const port = await freePort();
-  const prefix = join(work, "nginx");
-  const tmp = join(prefix, "tmp");
-  await Deno.mkdir(tmp, { recursive: true });
-  const site = (await Deno.readTextFile(join(ROOT, "examples", "nginx", "wheelhouse.conf")))
-    .replace("listen 127.0.0.1:8080;", `listen 127.0.0.1:${port};`)
-    .replace("root /srv/wheelhouse;", `root ${root};`);
-  await Deno.writeTextFile(join(prefix, "site.conf"), site);
-  await Deno.writeTextFile(
-    join(prefix, "nginx.conf"),
-    [
-      Deno.uid() === 0 ? "user root;" : "",
-      "worker_processes 1;",
-      "daemon off;",
-      `pid ${join(prefix, "nginx.pid")};`,
-      `error_log ${join(prefix, "error.log")};`,
-      "events { worker_connections 1024; }",
-      "http {",
-      "  access_log off;",
-      `  client_body_temp_path ${tmp}/body; proxy_temp_path ${tmp}/proxy;`,
-      `  fastcgi_temp_path ${tmp}/fastcgi; uwsgi_temp_path ${tmp}/uwsgi; scgi_temp_path ${tmp}/scgi;`,
-      "  default_type application/octet-stream;",
-      `  include ${join(prefix, "site.conf")};`,
-      "}",
-    ].join("\n"),
-  );
-  const child = new Deno.Command(nginx, {
-    args: ["-p", prefix, "-c", join(prefix, "nginx.conf")],
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  const indexUrl = `http://127.0.0.1:${port}/simple/`;
-  await waitUp(indexUrl, child);
-  return {
-    pid: child.pid,
-    indexUrl,
-    stop: async () => {
-      child.kill("SIGTERM");
-      await child.status;
-    },
-  };
+async function nginxServing(root: string, work: string): Promise<Running | undefined> {
+  if (NGINX === undefined) return undefined;
+  return await startNginx(root, work, { accessLog: false, workerConnections: 1024 });
 }
 
 /** The URLs a client asks for: each project's JSON page and each of its files. */
@@ -263,7 +189,7 @@ export async function runServeBench(
         () =>
           startWheelhouseServe(["--upstream", index.indexUrl, "--cache-dir", join(work, "proxy")]),
       ],
-      ["nginx (static tree)", () => startNginx(dir, work)],
+      ["nginx (static tree)", () => nginxServing(dir, work)],
     ];
     for (const [name, start] of servers) {
       const server = await start();

@@ -19,6 +19,7 @@ import { type Target, targetFromPreset } from "../pep/tags.ts";
 import { InMemoryProvider, type InMemoryUniverse } from "../resolver/in_memory_provider.ts";
 import { resolve, resolveTargets } from "../resolver/resolve.ts";
 import { resolveUniversal } from "../resolver/universal.ts";
+import { median } from "./_process.ts";
 
 const DATA = new URL("../tests/data/third_party/resolvelib/inputs/", import.meta.url);
 
@@ -44,12 +45,6 @@ function loadIndex(name: string): InMemoryUniverse {
     }
   }
   return universe;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 async function timed(runs: number, run: () => Promise<unknown>): Promise<number> {

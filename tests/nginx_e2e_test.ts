@@ -4,34 +4,17 @@
 // temp folder. pip installs from it reading the metadata files and the JSON pages, and wheelhouse
 // downloads from it. Skips loudly where nginx or python3 with venv is absent.
 import assert from "node:assert/strict";
-import net from "node:net";
 import { join } from "node:path";
-import { archives, EXAMPLES, indexArgs, LINUX_312, ROOT, wheelhouse } from "./_e2e_helpers.ts";
+import { archives, EXAMPLES, indexArgs, LINUX_312, wheelhouse } from "./_e2e_helpers.ts";
+import { NGINX, startNginx } from "./_nginx.ts";
 import { servedFilesFromDir, startIndexServer } from "./index_server.ts";
 import { runPython } from "./_python.ts";
 
-const NGINX = await (async () => {
-  for (const path of ["/usr/sbin/nginx", "/usr/bin/nginx", "/usr/local/sbin/nginx"]) {
-    if (await Deno.stat(path).then(() => true, () => false)) return path;
-  }
-  return undefined;
-})();
 if (NGINX === undefined) {
   console.warn("SKIPPING the nginx tests: no nginx (apt-get install -y nginx-light)");
 }
 const hasVenv = (await runPython(["-c", "import venv, ensurepip"], "."))?.code === 0;
 if (!hasVenv) console.warn("SKIPPING pip installs from nginx: no python3 with venv");
-
-async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Starts nginx on the documented configuration, serving `root`; stops it after `fn`. */
 async function withNginx(
@@ -39,59 +22,11 @@ async function withNginx(
   work: string,
   fn: (indexUrl: string, accessLog: () => Promise<string>) => Promise<void>,
 ): Promise<void> {
-  const port = await freePort();
-  const site = (await Deno.readTextFile(join(ROOT, "examples", "nginx", "wheelhouse.conf")))
-    .replace("listen 127.0.0.1:8080;", `listen 127.0.0.1:${port};`)
-    .replace("root /srv/wheelhouse;", `root ${root};`);
-  const prefix = join(work, "nginx");
-  await Deno.mkdir(join(prefix, "tmp"), { recursive: true });
-  await Deno.writeTextFile(join(prefix, "site.conf"), site);
-  const tmp = join(prefix, "tmp");
-  await Deno.writeTextFile(
-    join(prefix, "nginx.conf"),
-    [
-      // The test's folders are the user's (0700 temp folders): the worker runs as that user.
-      Deno.uid() === 0 ? "user root;" : "",
-      "worker_processes 1;",
-      "daemon off;",
-      `pid ${join(prefix, "nginx.pid")};`,
-      `error_log ${join(prefix, "error.log")};`,
-      "events { worker_connections 256; }",
-      "http {",
-      `  access_log ${join(prefix, "access.log")} combined;`,
-      `  client_body_temp_path ${tmp}/body; proxy_temp_path ${tmp}/proxy;`,
-      `  fastcgi_temp_path ${tmp}/fastcgi; uwsgi_temp_path ${tmp}/uwsgi; scgi_temp_path ${tmp}/scgi;`,
-      "  default_type application/octet-stream;",
-      `  include ${join(prefix, "site.conf")};`,
-      "}",
-      "",
-    ].join("\n"),
-  );
-  const child = new Deno.Command(NGINX!, {
-    args: ["-p", prefix, "-c", join(prefix, "nginx.conf")],
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const indexUrl = `http://127.0.0.1:${port}/simple/`;
+  const nginx = await startNginx(root, work);
   try {
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      const up = await fetch(indexUrl).then(async (r) => {
-        await r.body?.cancel();
-        return r.status === 200;
-      }, () => false);
-      if (up) break;
-      if (Date.now() > deadline) {
-        const log = await Deno.readTextFile(join(prefix, "error.log")).catch(() => "");
-        throw new Error(`nginx did not start: ${log}`);
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    await fn(indexUrl, () => Deno.readTextFile(join(prefix, "access.log")));
+    await fn(nginx.indexUrl, nginx.accessLog);
   } finally {
-    child.kill("SIGTERM");
-    await child.status;
-    await child.stderr.cancel().catch(() => {});
+    await nginx.stop();
   }
 }
 
