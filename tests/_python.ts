@@ -54,3 +54,28 @@ export async function havePip(skipping: string): Promise<boolean> {
   if (!ok) console.warn(`SKIPPING ${skipping}: python3 -m pip is not available`);
   return ok;
 }
+
+/**
+ * Makes a fresh venv at `dir` (with the machine's pip) and returns its interpreter.
+ *
+ * @throws {Error} when the venv cannot be made.
+ */
+export async function freshVenv(dir: string): Promise<string> {
+  const made = await runPython(["-m", "venv", dir], ".");
+  if (made?.code !== 0) throw new Error(`python3 -m venv ${dir} failed: ${made?.stderr}`);
+  return `${dir}/bin/python`;
+}
+
+/** `pip list --format freeze` of an interpreter: one `name==version` line per distribution. */
+export async function pipFreeze(python: string): Promise<string> {
+  const got = await runPython(["-m", "pip", "list", "--format", "freeze"], ".", python);
+  if (got?.code !== 0) throw new Error(`pip list failed: ${got?.stderr}`);
+  return got.stdout;
+}
+
+/** Whether python3 can make venvs here; warns once, naming what is skipped, when it cannot. */
+export async function haveVenv(skipping: string): Promise<boolean> {
+  const ok = (await runPython(["-c", "import venv, ensurepip"], "."))?.code === 0;
+  if (!ok) console.warn(`SKIPPING ${skipping}: no python3 with venv`);
+  return ok;
+}

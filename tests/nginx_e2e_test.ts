@@ -8,13 +8,12 @@ import { join } from "node:path";
 import { archives, EXAMPLES, indexArgs, LINUX_312, wheelhouse } from "./_e2e_helpers.ts";
 import { NGINX, startNginx } from "./_nginx.ts";
 import { servedFilesFromDir, startIndexServer } from "./index_server.ts";
-import { runPython } from "./_python.ts";
+import { freshVenv, haveVenv, runPython } from "./_python.ts";
 
 if (NGINX === undefined) {
   console.warn("SKIPPING the nginx tests: no nginx (apt-get install -y nginx-light)");
 }
-const hasVenv = (await runPython(["-c", "import venv, ensurepip"], "."))?.code === 0;
-if (!hasVenv) console.warn("SKIPPING pip installs from nginx: no python3 with venv");
+const hasVenv = await haveVenv("pip installs from nginx");
 
 /** Starts nginx on the documented configuration, serving `root`; stops it after `fn`. */
 async function withNginx(
@@ -109,9 +108,7 @@ Deno.test({
       );
       assert.equal(ours.code, 0, ours.stderr);
       if (!hasVenv) return;
-      const venv = join(work, "venv");
-      assert.equal((await runPython(["-m", "venv", venv], work))?.code, 0);
-      const python = join(venv, "bin", "python");
+      const python = await freshVenv(join(work, "venv"));
       const install = await runPython(
         ["-m", "pip", "install", "--index-url", indexUrl, "--no-cache-dir", "example-app[fast]"],
         work,

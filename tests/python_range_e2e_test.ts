@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { archives, indexArgs, wheelhouse } from "./_e2e_helpers.ts";
-import { havePip, runPython } from "./_python.ts";
+import { freshVenv, havePip, pipFreeze, runPython } from "./_python.ts";
 import { buildWheel } from "./wheel_factory.ts";
 import { startIndexServer } from "./index_server.ts";
 import { parsePylock } from "../pep/pylock.ts";
@@ -164,9 +164,7 @@ Deno.test("a version that needs 3.11.4 splits a 3.11 target: both versions, each
       console.warn(`SKIPPING the pip install of a 3.11 range folder: this Python is ${version}`);
       return;
     }
-    const venv = join(dir, "venv");
-    assert.equal((await runPython(["-m", "venv", venv], dir))?.code, 0);
-    const python = join(venv, "bin", "python");
+    const python = await freshVenv(join(dir, "venv"));
     const install = await runPython(
       [
         "-m",
@@ -182,7 +180,7 @@ Deno.test("a version that needs 3.11.4 splits a 3.11 target: both versions, each
       python,
     );
     assert.equal(install?.code, 0, `${install?.stdout}${install?.stderr}`);
-    const got = await runPython(["-m", "pip", "list", "--format", "freeze"], dir, python);
+    const got = await pipFreeze(python);
     const patch = Number(version.split(".")[2]);
-    assert.match(got!.stdout, patch >= 4 ? /^patchy==2\.0$/m : /^patchy==1\.0$/m);
+    assert.match(got, patch >= 4 ? /^patchy==2\.0$/m : /^patchy==1\.0$/m);
   }));

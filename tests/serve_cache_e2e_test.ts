@@ -6,14 +6,11 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { archives, EXAMPLES, indexArgs, LINUX_312, wheelhouse } from "./_e2e_helpers.ts";
 import { servedFilesFromDir, startIndexServer } from "./index_server.ts";
-import { runPython } from "./_python.ts";
+import { freshVenv, haveVenv, pipFreeze, runPython } from "./_python.ts";
 import { serve } from "./_serve_cli.ts";
 import { buildWheel } from "./wheel_factory.ts";
 
-const hasVenv = (await runPython(["-c", "import venv, ensurepip"], "."))?.code === 0;
-if (!hasVenv) {
-  console.warn("SKIPPING pip installs from `wheelhouse serve --cache`: no python3 with venv");
-}
+const hasVenv = await haveVenv("pip installs from `wheelhouse serve --cache`");
 
 Deno.test("serve --cache offers what every earlier download put in the cache, private wheels included", async () => {
   const dir = await Deno.makeTempDir({ prefix: "wheelhouse-serve-cache-" });
@@ -81,9 +78,7 @@ Deno.test("serve --cache offers what every earlier download put in the cache, pr
     assert.equal(ours.code, 0, ours.stderr);
     assert.deepEqual(await archives(dest), ["private_pkg-0.1-py3-none-any.whl"]);
     if (hasVenv) {
-      const venv = join(dir, "venv");
-      assert.equal((await runPython(["-m", "venv", venv], dir))?.code, 0);
-      const python = join(venv, "bin", "python");
+      const python = await freshVenv(join(dir, "venv"));
       const install = await runPython(
         [
           "-m",
@@ -99,9 +94,9 @@ Deno.test("serve --cache offers what every earlier download put in the cache, pr
         python,
       );
       assert.equal(install?.code, 0, `${install?.stdout}${install?.stderr}`);
-      const got = await runPython(["-m", "pip", "list", "--format", "freeze"], dir, python);
-      assert.match(got!.stdout, /^example-app==1\.1\.0$/m);
-      assert.match(got!.stdout, /^private[-_]pkg==0\.1$/m);
+      const got = await pipFreeze(python);
+      assert.match(got, /^example-app==1\.1\.0$/m);
+      assert.match(got, /^private[-_]pkg==0\.1$/m);
     }
   } finally {
     stopped = await served.stop();

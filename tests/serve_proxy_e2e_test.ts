@@ -9,27 +9,23 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { archives, EXAMPLES, indexArgs, LINUX_312, wheelhouse } from "./_e2e_helpers.ts";
 import { servedFilesFromDir, startIndexServer } from "./index_server.ts";
-import { runPython } from "./_python.ts";
+import { freshVenv, haveVenv, pipFreeze, runPython } from "./_python.ts";
 import { serve } from "./_serve_cli.ts";
 import { buildWheel } from "./wheel_factory.ts";
 
 const JSON_V1 = "application/vnd.pypi.simple.v1+json";
-const hasVenv = (await runPython(["-c", "import venv, ensurepip"], "."))?.code === 0;
-if (!hasVenv) {
-  console.warn("SKIPPING pip installs through `wheelhouse serve --upstream`: no python3 with venv");
-}
+const hasVenv = await haveVenv("pip installs through `wheelhouse serve --upstream`");
 
 async function pipInstall(indexUrl: string, venv: string, work: string): Promise<void> {
-  assert.equal((await runPython(["-m", "venv", venv], work))?.code, 0);
-  const python = join(venv, "bin", "python");
+  const python = await freshVenv(venv);
   const install = await runPython(
     ["-m", "pip", "install", "--index-url", indexUrl, "--no-cache-dir", "example-app[fast]"],
     work,
     python,
   );
   assert.equal(install?.code, 0, `${install?.stdout}${install?.stderr}`);
-  const got = await runPython(["-m", "pip", "list", "--format", "freeze"], work, python);
-  assert.match(got!.stdout, /^example-app==1\.1\.0$/m);
+  const got = await pipFreeze(python);
+  assert.match(got, /^example-app==1\.1\.0$/m);
 }
 
 Deno.test("serve --upstream: pip installs through it, and again from its cache once the upstream is gone", async () => {

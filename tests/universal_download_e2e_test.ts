@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { archives, indexArgs, wheelhouse } from "./_e2e_helpers.ts";
-import { havePip, runPython } from "./_python.ts";
+import { freshVenv, havePip, pipFreeze, runPython } from "./_python.ts";
 import { buildSdist, buildWheel, type BuiltDist } from "./wheel_factory.ts";
 import { startIndexServer } from "./index_server.ts";
 import { MarkerSet } from "../pep/marker_set.ts";
@@ -212,8 +212,7 @@ Deno.test("--universal alone takes every platform's wheels, the sdist where none
       console.warn(`SKIPPING the pip install of a universal folder: host is ${host?.stdout}`);
       return;
     }
-    const venv = join(dir, "venv");
-    assert.equal((await runPython(["-m", "venv", venv], dir))?.code, 0);
+    const python = await freshVenv(join(dir, "venv"));
     const install = await runPython(
       [
         "-m",
@@ -226,17 +225,13 @@ Deno.test("--universal alone takes every platform's wheels, the sdist where none
         join(dest, "requirements.txt"),
       ],
       dir,
-      join(venv, "bin", "python"),
+      python,
     );
     assert.equal(install?.code, 0, `${install?.stdout}${install?.stderr}`);
-    const listed = await runPython(
-      ["-m", "pip", "list", "--format", "freeze"],
-      dir,
-      join(venv, "bin", "python"),
-    );
-    assert.match(listed!.stdout, /^numpyish==1\.26\.4$/m);
-    assert.match(listed!.stdout, /^tomli==2\.0\.1$/m);
-    assert.doesNotMatch(listed!.stdout, /colorama/);
+    const listed = await pipFreeze(python);
+    assert.match(listed, /^numpyish==1\.26\.4$/m);
+    assert.match(listed, /^tomli==2\.0\.1$/m);
+    assert.doesNotMatch(listed, /colorama/);
   }));
 
 Deno.test("--universal refuses what it cannot mean, with one line and exit 2", () =>
@@ -323,9 +318,7 @@ Deno.test({
         dir,
       );
       assert.equal(out.code, 0, out.stderr);
-      const venv = join(dir, "venv");
-      assert.equal((await runPython(["-m", "venv", venv], dir))?.code, 0);
-      const python = join(venv, "bin", "python");
+      const python = await freshVenv(join(dir, "venv"));
       const pip = await runPython(
         ["-m", "pip", "install", "-q", "--no-index", PIP26!],
         dir,
