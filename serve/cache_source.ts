@@ -11,6 +11,8 @@
 import { normalizeName } from "../pep/name.ts";
 import { LocalDirStore } from "../cache/local_dir_store.ts";
 import { metadataOfHandle, streamHandle } from "./_file_stream.ts";
+import { createHash } from "node:crypto";
+import { type FileIndex, indexFiles } from "./_file_index.ts";
 import { mapLimit } from "./_map_limit.ts";
 import { nodeServeFs } from "./_node_fs.ts";
 import {
@@ -41,12 +43,9 @@ export interface CacheSourceOptions {
   maxMetadataBytes?: number;
 }
 
-interface State {
+interface State extends FileIndex {
   revision: string;
   lastModifiedMs: number;
-  byName: Map<string, SourceFile>;
-  byProject: Map<string, SourceFile[]>;
-  projects: string[];
 }
 
 function describe(e: unknown): string {
@@ -241,7 +240,6 @@ async function load(
   const names = await store.catalogueProjects();
   const catalogues = await mapLimit(names, 16, (p) => store.catalogue(p));
   const byName = new Map<string, SourceFile>();
-  let lastModifiedMs = 0;
   for (const c of catalogues) {
     for (const e of c.files) {
       const before = byName.get(e.filename);
@@ -260,7 +258,6 @@ async function load(
           : {}),
       };
       byName.set(e.filename, f);
-      lastModifiedMs = Math.max(lastModifiedMs, f.mtimeMs);
     }
   }
   // Archives whose addition time is unknown take the archive's own time.
@@ -268,23 +265,12 @@ async function load(
     const st = await fs.stat(store.pathOf(f.sha256)).catch(() => undefined);
     f.mtimeMs = st?.mtimeMs ?? now();
   });
-  const byProject = new Map<string, SourceFile[]>();
-  for (const f of byName.values()) {
-    const list = byProject.get(f.project) ?? [];
-    list.push(f);
-    byProject.set(f.project, list);
-  }
-  for (const list of byProject.values()) {
-    list.sort((a, b) => (a.filename < b.filename ? -1 : a.filename > b.filename ? 1 : 0));
-  }
+  let lastModifiedMs = 0;
+  for (const f of byName.values()) lastModifiedMs = Math.max(lastModifiedMs, f.mtimeMs);
   const digest = [...byName.values()].map((f) => `${f.filename}:${f.sha256}`).sort().join("\n");
-  let h = 0x811c9dc5;
-  for (let i = 0; i < digest.length; i++) h = Math.imul(h ^ digest.charCodeAt(i), 0x01000193) >>> 0;
   return {
-    revision: `${loads}:${h.toString(16)}`,
-    lastModifiedMs: Math.max(lastModifiedMs, ...[...byName.values()].map((f) => f.mtimeMs), 0),
-    byName,
-    byProject,
-    projects: [...byProject.keys()].sort(),
+    revision: `${loads}:${createHash("sha256").update(digest).digest("hex").slice(0, 16)}`,
+    lastModifiedMs,
+    ...indexFiles(byName.values()),
   };
 }

@@ -17,6 +17,7 @@ import { parseDistFilename } from "../pep/filename.ts";
 import type { DistFile, IndexClient } from "../index/types.ts";
 import type { LocalDirStore } from "../cache/local_dir_store.ts";
 import type { FetchStrategy } from "../fetcher/types.ts";
+import { byFilename } from "./_file_index.ts";
 import { metadataOfHandle, streamHandle } from "./_file_stream.ts";
 import { nodeServeFs } from "./_node_fs.ts";
 import type {
@@ -154,7 +155,7 @@ export class UpstreamSource implements IndexSource {
           files.push(file);
           this.#known.set(file.filename, { file, dist: d });
         }
-        files.sort((a, b) => (a.filename < b.filename ? -1 : a.filename > b.filename ? 1 : 0));
+        files.sort(byFilename);
         const revision = hashText(files.map((f) => `${f.filename}:${f.sha256}:${f.size}`).join());
         return { kind: "found", project, files, revision, lastModifiedMs: this.#now() };
       } catch (e) {
@@ -298,7 +299,7 @@ export class UpstreamSource implements IndexSource {
       files.push(file);
     }
     if (files.length === 0) return { kind: "not-found", project };
-    files.sort((a, b) => (a.filename < b.filename ? -1 : a.filename > b.filename ? 1 : 0));
+    files.sort(byFilename);
     return {
       kind: "found",
       project,

@@ -11,6 +11,7 @@ import { join, sep } from "node:path";
 import { parseDistFilename } from "../pep/filename.ts";
 import { normalizeName } from "../pep/name.ts";
 import { type ManifestEntry, parseManifest } from "../cache/wheelhouse_store.ts";
+import { type FileIndex, indexFiles } from "./_file_index.ts";
 import { mapLimit } from "./_map_limit.ts";
 import { nodeServeFs } from "./_node_fs.ts";
 import { metadataOfHandle, streamHandle } from "./_file_stream.ts";
@@ -45,14 +46,11 @@ export interface WheelhouseSourceOptions {
   maxMetadataBytes?: number;
 }
 
-interface State {
+interface State extends FileIndex {
   /** `mtime:size` of the manifest this state was read from. */
   manifestKey: string;
   revision: string;
   lastModifiedMs: number;
-  byName: Map<string, SourceFile>;
-  byProject: Map<string, SourceFile[]>;
-  projects: string[];
 }
 
 const MANIFEST = "manifest.json";
@@ -433,24 +431,10 @@ async function load(
       return undefined;
     }
   });
-  const byName = new Map<string, SourceFile>();
-  const byProject = new Map<string, SourceFile[]>();
-  for (const f of files) {
-    if (f === undefined) continue;
-    byName.set(f.filename, f);
-    const list = byProject.get(f.project) ?? [];
-    list.push(f);
-    byProject.set(f.project, list);
-  }
-  for (const list of byProject.values()) {
-    list.sort((a, b) => (a.filename < b.filename ? -1 : a.filename > b.filename ? 1 : 0));
-  }
   return {
     manifestKey: key,
     revision: `${loads}:${key}`,
     lastModifiedMs,
-    byName,
-    byProject,
-    projects: [...byProject.keys()].sort(),
+    ...indexFiles(files.filter((f): f is SourceFile => f !== undefined)),
   };
 }

@@ -139,3 +139,65 @@ Deno.test("serve --upstream refuses what it cannot mean, with exit 2", async () 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("serve --upstream --offline never asks the upstream: it serves what the cache holds", async () => {
+  const work = await Deno.makeTempDir({ prefix: "wheelhouse-proxy-offline-" });
+  const upstream = await startIndexServer({ projects: await servedFilesFromDir(EXAMPLES) });
+  const cache = join(work, "cache");
+  try {
+    // Online once: a page and one of its files go into the cache.
+    const online = await serve([
+      "--upstream",
+      upstream.indexUrl,
+      "--cache-dir",
+      cache,
+      "--port",
+      "0",
+      "--quiet",
+    ], work);
+    let file: string;
+    try {
+      const page = await fetch(`${online.indexUrl}example-app/`, { headers: { accept: JSON_V1 } });
+      const doc = JSON.parse(await page.text());
+      file = doc.files[0].filename;
+      const got = await fetch(new URL(doc.files[0].url, `${online.indexUrl}example-app/`));
+      await got.arrayBuffer();
+      assert.equal(got.status, 200);
+    } finally {
+      await online.stop();
+    }
+    upstream.requests.length = 0;
+    const offline = await serve(
+      [
+        "--upstream",
+        upstream.indexUrl,
+        "--offline",
+        "--cache-dir",
+        cache,
+        "--port",
+        "0",
+        "--quiet",
+      ],
+      work,
+    );
+    try {
+      const page = await fetch(`${offline.indexUrl}example-app/`, { headers: { accept: JSON_V1 } });
+      const doc = JSON.parse(await page.text());
+      assert.equal(page.status, 200);
+      assert.match(page.headers.get("x-wheelhouse-stale") ?? "", /offline/);
+      assert.deepEqual(doc.files.map((f: { filename: string }) => f.filename), [file]);
+      const got = await fetch(new URL(doc.files[0].url, `${offline.indexUrl}example-app/`));
+      await got.arrayBuffer();
+      assert.equal(got.status, 200);
+      const unknown = await fetch(`${offline.indexUrl}example-http/`);
+      await unknown.body?.cancel();
+      assert.equal(unknown.status, 404);
+    } finally {
+      await offline.stop();
+    }
+    assert.deepEqual(upstream.requests, [], "the offline proxy asked the upstream");
+  } finally {
+    await upstream.close();
+    await Deno.remove(work, { recursive: true });
+  }
+});
