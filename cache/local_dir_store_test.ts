@@ -664,3 +664,46 @@ Deno.test("an entry this process just wrote is not hashed again, even where ctim
   assert.equal((await other.get(entry.sha256, { verify: "changed" })).kind, "hit");
   assert.ok(reads.length > 0);
 });
+
+Deno.test("an entry hard-linked into a folder keeps a fingerprint where ctime has whole seconds, and a later write is still caught", async () => {
+  // Deno: ctime in whole seconds, mtime exact. Linking sets ctime (this second), not mtime: the
+  // next process must not hash every file the previous run linked, yet must see a write.
+  let clock = 1_700_000_000_123;
+  const reads: string[] = [];
+  const fs = new MemoryFs({
+    now: () => clock,
+    coarseCtime: true,
+    fault: (op, path) => {
+      if (op === "read" && path.includes("/archives-v1/")) reads.push(path);
+      return undefined;
+    },
+  });
+  const first = new LocalDirStore("/cache", { fs, now: () => clock });
+  const bytes = new TextEncoder().encode("downloaded a while ago");
+  const entry = await first.put({ bytes }, { filename: "a-1.0-py3-none-any.whl" });
+  clock += 5000;
+  // A later run hashes it once (nothing was recordable while it was being written), then links.
+  const second = new LocalDirStore("/cache", { fs, now: () => clock });
+  const hit = await second.get(entry.sha256, { verify: "changed" });
+  assert.equal(hit.kind, "hit");
+  assert.equal(reads.length > 0, true);
+  await fs.mkdir("/folder", { recursive: true });
+  clock += 10;
+  await fs.link(hit.kind === "hit" ? hit.path : "", "/folder/a-1.0-py3-none-any.whl");
+  await second.linked(entry.sha256);
+  // The next run, in the same second as the link: trusted without reading the bytes.
+  reads.length = 0;
+  clock += 10;
+  const third = new LocalDirStore("/cache", { fs, now: () => clock });
+  assert.equal((await third.get(entry.sha256, { verify: "changed" })).kind, "hit");
+  assert.deepEqual(reads, [], "not hashed again after a link");
+  // A write through the folder's link in that same second moves mtime: caught.
+  clock += 30;
+  const file = fs.disk.files.get("/folder/a-1.0-py3-none-any.whl")!;
+  file.data = new TextEncoder().encode("downloaded a while agO");
+  file.mtimeMs = clock;
+  file.ctimeMs = clock;
+  const fourth = new LocalDirStore("/cache", { fs, now: () => clock });
+  const damaged = await fourth.get(entry.sha256, { verify: "changed" });
+  assert.deepEqual(damaged, { kind: "miss", reason: "corrupt" });
+});
