@@ -1,14 +1,15 @@
 // Concurrency limits (global and per key) and promise sharing for concurrent requests.
 
 class Semaphore {
-  #free: number;
+  #limit: number;
+  #inUse = 0;
   #waiters: Array<() => void> = [];
   constructor(size: number) {
-    this.#free = size;
+    this.#limit = size;
   }
   acquire(signal?: AbortSignal): Promise<void> {
-    if (this.#free > 0) {
-      this.#free--;
+    if (this.#inUse < this.#limit) {
+      this.#inUse++;
       return Promise.resolve();
     }
     return new Promise((resolve, reject) => {
@@ -27,18 +28,29 @@ class Semaphore {
     });
   }
   release(): void {
-    const next = this.#waiters.shift();
-    if (next) next();
-    else this.#free++;
+    this.#inUse--;
+    while (this.#inUse < this.#limit && this.#waiters.length > 0) {
+      this.#inUse++;
+      this.#waiters.shift()!();
+    }
+  }
+  /** A lower limit takes effect as holders release (none is taken back). */
+  set limit(size: number) {
+    this.#limit = size;
   }
 }
 
-/** Runs tasks with at most `global` in flight overall and `perKey` per key (host). */
+/**
+ * Runs tasks with at most `global` in flight overall and `perKey` per key (host). A key that
+ * says it is overloaded ({@linkcode Limiter.throttle}) gets half its cap, for the limiter's life.
+ */
 export class Limiter {
   readonly global: number;
   readonly perKey: number;
   #all: Semaphore;
   #keys = new Map<string, { sem: Semaphore; users: number }>();
+  /** Caps lowered by {@linkcode Limiter.throttle}, kept while a key is idle. */
+  #caps = new Map<string, number>();
   #active = 0;
   #peak = 0;
 
@@ -56,10 +68,29 @@ export class Limiter {
     return this.#peak;
   }
 
+  /** The cap for one key now. */
+  capOf(key: string): number {
+    return this.#caps.get(key) ?? this.perKey;
+  }
+
+  /**
+   * Halves a key's cap (never below 1): the server behind it answered "too many requests" or
+   * "unavailable", so fewer transfers at once is what it sustains.
+   *
+   * @returns The new cap.
+   */
+  throttle(key: string): number {
+    const cap = Math.max(1, Math.floor(this.capOf(key) / 2));
+    this.#caps.set(key, cap);
+    const slot = this.#keys.get(key);
+    if (slot) slot.sem.limit = cap;
+    return cap;
+  }
+
   async run<T>(key: string, task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     let slot = this.#keys.get(key);
     if (!slot) {
-      slot = { sem: new Semaphore(this.perKey), users: 0 };
+      slot = { sem: new Semaphore(this.capOf(key)), users: 0 };
       this.#keys.set(key, slot);
     }
     slot.users++;

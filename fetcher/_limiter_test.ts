@@ -75,3 +75,37 @@ Deno.test("OnceMap shares one promise between concurrent callers of a key", asyn
   await once.run("k", task);
   assert.equal(calls, 2);
 });
+
+Deno.test("Limiter.throttle() halves a key's cap as running tasks end, keeps it while the key is idle, never below 1", async () => {
+  const limiter = new Limiter(8, 8);
+  let active = 0;
+  let startedAbove = 0;
+  const gates: (() => void)[] = [];
+  const task = (cap?: number) =>
+    limiter.run("host", async () => {
+      active++;
+      if (cap !== undefined && active > cap) startedAbove++;
+      await new Promise<void>((resolve) => gates.push(resolve));
+      active--;
+    });
+  const first = Array.from({ length: 8 }, () => task());
+  await tick();
+  assert.equal(active, 8);
+  assert.equal(limiter.throttle("host"), 4);
+  // None of the eight running is stopped; queued work starts only while fewer than four run.
+  const more = Array.from({ length: 8 }, () => task(4));
+  await tick();
+  assert.equal(active, 8);
+  while (gates.length > 0) {
+    gates.shift()!();
+    await tick();
+  }
+  await Promise.all([...first, ...more]);
+  assert.equal(startedAbove, 0);
+  // Idle now: the lower cap stays for the limiter's life; other keys keep theirs.
+  assert.equal(limiter.capOf("host"), 4);
+  assert.equal(limiter.capOf("other"), 8);
+  assert.equal(limiter.throttle("host"), 2);
+  assert.equal(limiter.throttle("host"), 1);
+  assert.equal(limiter.throttle("host"), 1);
+});

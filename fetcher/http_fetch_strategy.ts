@@ -47,7 +47,10 @@ export interface HttpFetchStrategyOptions {
   reporter?: Reporter;
   /** Transfers in flight at once, overall (`--concurrency`). Default 16. */
   concurrency?: number;
-  /** Transfers in flight at once per host. Default 8. */
+  /**
+   * Transfers in flight at once per host, at first: halved each time the host answers 429 or
+   * 503 (what it sustains). Default: `concurrency`, so `--concurrency 64` means 64 to one index.
+   */
   perHostConcurrency?: number;
   /** Cap on requests per transfer, the first one included (`--retries`). Default 5. */
   maxAttempts?: number;
@@ -206,7 +209,8 @@ export class HttpFetchStrategy implements FetchStrategy {
     this.#ownerAlive = options.ownerAlive ?? processAlive;
     this.#owner = options.owner ?? thisOwner();
     this.#reporter = options.reporter ?? {};
-    this.#limiter = new Limiter(options.concurrency ?? 16, options.perHostConcurrency ?? 8);
+    const concurrency = options.concurrency ?? 16;
+    this.#limiter = new Limiter(concurrency, options.perHostConcurrency ?? concurrency);
     this.#maxAttempts = options.maxAttempts ?? 5;
     if (!(this.#maxAttempts >= 1)) {
       throw new RangeError(`maxAttempts must be at least 1, got ${this.#maxAttempts}`);
@@ -746,6 +750,8 @@ export class HttpFetchStrategy implements FetchStrategy {
           response.statusText ? ` ${response.statusText}` : ""
         }`;
         if (isRetryableStatus(status)) {
+          // Overloaded: fewer transfers at once to this host from now on.
+          if (status === 429 || status === 503) this.#limiter.throttle(new URL(request.url).host);
           const retryAfter = parseRetryAfter(response.headers.get("retry-after"), this.#now());
           throw new Retryable("http-status", statusText, retryAfter, status);
         }

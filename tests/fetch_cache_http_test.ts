@@ -321,6 +321,39 @@ Deno.test("fetch() keeps to the per-host concurrency cap", async () => {
   }
 });
 
+Deno.test("fetch() runs --concurrency transfers to one host by default, and fewer once the host answers 503", async () => {
+  const files: Record<string, Uint8Array> = {};
+  for (let i = 0; i < 24; i++) files[`/f${i}.whl`] = payload(20_000, i + 1);
+  const server = startServer(files, { delayMs: 40 });
+  try {
+    await withDir(async (dir) => {
+      // One index serves every file: the old fixed cap of 8 per host made 12 mean 8.
+      const fetcher = new HttpFetchStrategy({ concurrency: 12, random: () => 0 });
+      await Promise.all(
+        Object.keys(files).slice(0, 12).map((p) =>
+          fetcher.fetch({ url: `${server.url}${p}`, destination: `${dir}${p}` })
+        ),
+      );
+      assert.equal(server.peak, 12);
+      // Overloaded: the host says so twice; later transfers run at most a quarter as many.
+      server.faults.push(
+        { kind: "status", status: 503, retryAfter: "0" },
+        { kind: "status", status: 429, retryAfter: "0" },
+      );
+      await fetcher.fetch({ url: `${server.url}/f12.whl`, destination: `${dir}/f12.whl` });
+      server.peak = 0;
+      await Promise.all(
+        Object.keys(files).slice(13).map((p) =>
+          fetcher.fetch({ url: `${server.url}${p}`, destination: `${dir}${p}` })
+        ),
+      );
+      assert.equal(server.peak, 3);
+    });
+  } finally {
+    await server.close();
+  }
+});
+
 Deno.test("fetch() streams a large file without holding it in memory", async () => {
   const size = 96 * 1024 * 1024;
   const chunk = payload(1024 * 1024, 9);
