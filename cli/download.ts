@@ -164,15 +164,24 @@ class CliReporter implements DownloadReporter {
     }
   }
 
+  /** The file of each transfer in flight, for the trace of one that fails. */
+  readonly #traced = new Map<string, string>();
+
   readonly transfer: TransferReporter = {
     start: (id, info) => {
-      this.#trace?.mark("transfer-start", { file: info.url.split("/").pop() });
+      if (this.#trace) {
+        const file = info.url.split("/").pop() ?? "";
+        this.#traced.set(id, file);
+        this.#trace.mark("transfer-start", { file });
+      }
       this.#current?.start?.(id, info);
     },
     progress: (id, info) => this.#current?.progress?.(id, info),
     done: (id, info) => {
+      const file = info.result?.url.split("/").pop() ?? this.#traced.get(id);
+      this.#traced.delete(id);
       this.#trace?.mark("transfer-done", {
-        ...(info.result !== undefined ? { file: info.result.url.split("/").pop() } : {}),
+        ...(file !== undefined ? { file } : {}),
         bytes: info.result?.size ?? 0,
         ...(info.error !== undefined ? { error: info.error.code } : {}),
       });

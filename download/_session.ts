@@ -93,6 +93,12 @@ export interface EarlyDownload {
   controller: AbortController;
   /** Why it failed (after all its retries), once it has. */
   error?: unknown;
+  /**
+   * Started on a guess (a `likely` event) and not yet confirmed by a decision: the targets and
+   * names (`target\0name`) that guessed it. Emptied by decisions for other versions, which then
+   * cancel it.
+   */
+  guessedBy?: Set<string>;
 }
 
 /** One call's state, shared by requirement and lock-file planning and by delivery. */

@@ -129,6 +129,10 @@ export class TargetHost implements SolverHost {
   readonly applied = new Map<string, Requirement[]>();
   /** `name[extra]@index` for extras the version's metadata does not provide. */
   readonly #missingExtras = new Set<string>();
+  /** `key@index` of the versions already announced as likely. */
+  readonly #likely = new Set<string>();
+  /** Keys decided at least once (a backtrack may undo one: then a guess is only not made). */
+  readonly #decided = new Set<string>();
 
   constructor(
     requirements: readonly Requirement[],
@@ -335,6 +339,7 @@ export class TargetHost implements SolverHost {
 
   decided(key: string, index: number): void {
     if (key === ROOT || !this.#options.reporter) return;
+    this.#decided.add(key);
     const file = splitKey(key).extra === undefined ? this.state(key).files[index]?.[0] : undefined;
     this.#options.reporter.onEvent({
       kind: "decided",
@@ -347,8 +352,26 @@ export class TargetHost implements SolverHost {
 
   prefetch(key: string, index: number): void {
     if (key === ROOT) return;
-    const c = this.state(key).versions.candidates[index];
-    if (c) this.#session.prefetchMetadata(splitKey(key).name, c);
+    const state = this.state(key);
+    const c = state.versions.candidates[index];
+    if (!c) return;
+    this.#session.prefetchMetadata(splitKey(key).name, c);
+    // The solver's next pick for a dependency it just met: said once, so a caller may start
+    // its file now rather than when the decision comes (often many round trips later).
+    const file = state.files[index]?.[0];
+    const said = `${key}@${index}`;
+    if (
+      file === undefined || splitKey(key).extra !== undefined || !this.#options.reporter ||
+      this.#likely.has(said) || this.#decided.has(key)
+    ) return;
+    this.#likely.add(said);
+    this.#options.reporter.onEvent({
+      kind: "likely",
+      target: this.target.name,
+      name: key,
+      version: c.version.toString(),
+      file,
+    });
   }
 
   /** The versions of `key` a specifier admits, with the pre-release policy applied. */

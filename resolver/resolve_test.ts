@@ -520,3 +520,29 @@ Deno.test("resolve() leaves no unhandled rejection when prefetched pages fail (e
   }
   assert.deepEqual(unhandled, []);
 });
+
+Deno.test("resolve() says which version it will likely pick for a dependency it meets, once, before deciding", async () => {
+  // a needs b (newest: 2.0 is the guess); c needs b<2, which overrules it; extras are not guessed.
+  const universe: InMemoryUniverse = {
+    a: { "1.0": ["b", "x[extra]"] },
+    c: { "1.0": ["b<2"] },
+    b: { "1.0": [], "2.0": [] },
+    x: { "1.0": { requires: [], extras: { extra: [] } } },
+  };
+  const events: ResolveEvent[] = [];
+  const r = await resolve(reqs("a", "c"), linux, {
+    provider: new InMemoryProvider(universe),
+    reporter: { onEvent: (e) => events.push(e) },
+  });
+  assert.equal(r.packages.get("b")!.version.toString(), "1.0");
+  const said = events.flatMap((e) =>
+    e.kind === "likely" || e.kind === "decided" ? [`${e.kind} ${e.name} ${e.version}`] : []
+  );
+  const at = (line: string) => said.indexOf(line);
+  assert.ok(at("likely b 2.0") !== -1 && at("likely b 2.0") < at("decided b 1.0"), said.join("; "));
+  assert.ok(at("likely b 1.0") !== -1 && at("likely b 1.0") < at("decided b 1.0"), said.join("; "));
+  assert.equal(new Set(said).size, said.length, "each said once");
+  assert.ok(!said.some((l) => l.startsWith("likely x[extra]")), said.join("; "));
+  const likely = events.find((e) => e.kind === "likely" && e.name === "b" && e.version === "2.0");
+  assert.equal(likely?.kind === "likely" ? likely.file.filename : "", "b-2.0-py3-none-any.whl");
+});

@@ -108,6 +108,19 @@ export type ResolveEvent =
      */
     readonly file?: CandidateFile;
   }
+  | {
+    /**
+     * The version the resolver will most likely choose for a dependency it has just met: its
+     * first preference among the versions the requirement admits, with the file this target
+     * would use. Emitted once per version and target, before the decision (which may still pick
+     * another version), so a caller can start a long transfer while the resolution goes on.
+     */
+    readonly kind: "likely";
+    readonly target: string;
+    readonly name: string;
+    readonly version: string;
+    readonly file: CandidateFile;
+  }
   | { readonly kind: "resolved"; readonly target: string; readonly packages: number }
   | {
     readonly kind: "warning";
