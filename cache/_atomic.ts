@@ -176,29 +176,14 @@ export function statFingerprint(st: FileStat): string {
 }
 
 /**
- * How long after a file's last write its modification time may still be shared by a later
- * write, where that time is not in whole seconds: file systems stamp times from a clock that
- * ticks every few milliseconds (a kernel tick is at most 10 ms), so twice that is safe.
- */
-const FINE_MTIME_MARGIN_MS = 20;
-
-/**
  * The fingerprint to record for a file just written or verified at `nowMs`, or undefined when it
- * cannot be trusted later. A write after the recording must change the fingerprint: it moves
- * both mtime and ctime. Where ctime has whole-second resolution (Deno reports it so), a write in
- * the same second as the recording leaves ctime as it was ("racy", git's term); the fingerprint
- * is still safe when mtime is exact and was last set long enough before the recording (a later
- * write then moves it; git's racy check, which also rests on mtime). A hard link or a rename sets
- * ctime, not mtime, so an entry linked into a folder a moment ago keeps a fingerprint. Only when
- * mtime is racy too (a file written this very moment, or times in whole seconds) is nothing
- * recorded: it is hashed next time.
+ * cannot be trusted later. Where ctime has whole-second resolution (Deno reports it so), a change
+ * in the same second as the recording would leave it unchanged: such a "racy" file (git's term)
+ * gets no fingerprint and is hashed next time, when the second has passed.
  */
 export function recordableFingerprint(st: FileStat, nowMs: number): string | undefined {
   if (st.ctimeMs === undefined) return undefined;
   const coarse = st.ctimeMs % 1000 === 0;
-  if (coarse && nowMs < st.ctimeMs + 1000) {
-    const mtimeCoarse = st.mtimeMs % 1000 === 0;
-    if (mtimeCoarse || nowMs < st.mtimeMs + FINE_MTIME_MARGIN_MS) return undefined;
-  }
+  if (coarse && nowMs < st.ctimeMs + 1000) return undefined;
   return statFingerprint(st);
 }

@@ -58,8 +58,6 @@ export interface MemoryFsOptions {
   yields?: (step: number) => number;
   /** Clock for modification times. */
   now?: () => number;
-  /** Reports change times in whole seconds, as Deno does (modification times stay exact). */
-  coarseCtime?: boolean;
 }
 
 /**
@@ -208,9 +206,7 @@ export class MemoryFs implements FileSystem {
         isFile: true,
         isDirectory: false,
         mtimeMs: entry.mtimeMs,
-        ctimeMs: this.#options.coarseCtime
-          ? Math.floor((entry.ctimeMs ?? entry.mtimeMs) / 1000) * 1000
-          : entry.ctimeMs ?? entry.mtimeMs,
+        ctimeMs: entry.ctimeMs ?? entry.mtimeMs,
         ino: entry.ino ?? 0,
       };
     }
