@@ -162,14 +162,22 @@ export async function planFromRequirements(s: Session, speculate: boolean): Prom
   if (spec) s.present = await new WheelhouseStore(s.dest).scan();
   s.emit({ kind: "resolving", targets: targets.length });
   let resolution;
+  // A guess said after the resolution ended (its metadata came late) starts nothing.
+  let resolving = true;
   try {
     resolution = await resolveTargets(
       inputs.requirements,
       targets,
-      resolverOptions(s, prepared, spec ? (e) => startEarly(s, e, client) : undefined),
+      resolverOptions(
+        s,
+        prepared,
+        spec ? (e) => resolving && startEarly(s, e, client) : undefined,
+      ),
     );
   } catch (e) {
     throw await resolutionFailure(s, prepared, e);
+  } finally {
+    resolving = false;
   }
   const resolveMs = s.now() - t0;
   const pins = new Map<string, Map<string, string>>();

@@ -365,13 +365,19 @@ export class TargetHost implements SolverHost {
       this.#likely.has(said) || this.#decided.has(key)
     ) return;
     this.#likely.add(said);
-    this.#options.reporter.onEvent({
-      kind: "likely",
-      target: this.target.name,
-      name: key,
-      version: c.version.toString(),
-      file,
-    });
+    const reporter = this.#options.reporter;
+    // Said once its metadata has arrived: where an index has no PEP 658 metadata that read is
+    // this very file, and a transfer started beside it would fetch it twice.
+    this.#session.metadata(splitKey(key).name, c).then((outcome) => {
+      if (outcome.kind !== "found" || this.#decided.has(key)) return;
+      reporter.onEvent({
+        kind: "likely",
+        target: this.target.name,
+        name: key,
+        version: c.version.toString(),
+        file,
+      });
+    }, () => {});
   }
 
   /** The versions of `key` a specifier admits, with the pre-release policy applied. */
