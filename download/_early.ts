@@ -22,7 +22,7 @@ export function startEarly(s: Session, e: ResolveEvent, client: IndexClient): vo
   const sha256 = file.hashes["sha256"]?.toLowerCase();
   // Already in the destination (checked by delivery like every other file): nothing to fetch.
   if (sha256 !== undefined && s.present.get(file.filename)?.sha256 === sha256) return;
-  const early = begin(s, e.name, file, client, running);
+  const early = begin(s, e.name, file, sha256, client, running);
   if (e.kind === "likely") early.guessedBy = new Set([who]);
   s.early.set(file.url, early);
 }
@@ -41,10 +41,10 @@ function begin(
   s: Session,
   name: string,
   file: CandidateFile,
+  sha256: string | undefined,
   client: IndexClient,
   cancelled: EarlyDownload | undefined,
 ): EarlyDownload {
-  const sha256 = file.hashes["sha256"]?.toLowerCase();
   const controller = new AbortController();
   // Cancelling the call cancels early downloads too.
   const signal = s.signal === undefined

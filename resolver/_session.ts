@@ -161,6 +161,14 @@ export class Session {
     return entry.promise;
   }
 
+  /**
+   * The metadata of one version once somebody asks for it ({@linkcode Session.metadata} or a
+   * prefetch); asks for nothing itself, so the prefetch bound holds.
+   */
+  metadataWhenAsked(name: string, candidate: VersionCandidate): Promise<MetadataOutcome> {
+    return this.#metadataEntry(name, candidate).promise;
+  }
+
   /** Starts fetching metadata in the background (bounded), and the pages of its dependencies. */
   prefetchMetadata(name: string, candidate: VersionCandidate): void {
     const key = `${name}@${candidate.version.toString()}`;

@@ -355,20 +355,22 @@ export class TargetHost implements SolverHost {
     const state = this.state(key);
     const c = state.versions.candidates[index];
     if (!c) return;
-    this.#session.prefetchMetadata(splitKey(key).name, c);
+    const { name, extra } = splitKey(key);
+    this.#session.prefetchMetadata(name, c);
     // The solver's next pick for a dependency it just met: said once, so a caller may start
     // its file now rather than when the decision comes (often many round trips later).
     const file = state.files[index]?.[0];
     const said = `${key}@${index}`;
+    const reporter = this.#options.reporter;
     if (
-      file === undefined || splitKey(key).extra !== undefined || !this.#options.reporter ||
-      this.#likely.has(said) || this.#decided.has(key)
+      file === undefined || extra !== undefined || !reporter || this.#likely.has(said) ||
+      this.#decided.has(key)
     ) return;
     this.#likely.add(said);
-    const reporter = this.#options.reporter;
-    // Said once its metadata has arrived: where an index has no PEP 658 metadata that read is
-    // this very file, and a transfer started beside it would fetch it twice.
-    this.#session.metadata(splitKey(key).name, c).then((outcome) => {
+    // Said once its metadata has arrived (asked for by the prefetch above, within its bound):
+    // where an index has no PEP 658 metadata that read is this very file, and a transfer
+    // started beside it would fetch it twice.
+    this.#session.metadataWhenAsked(name, c).then((outcome) => {
       if (outcome.kind !== "found" || this.#decided.has(key)) return;
       reporter.onEvent({
         kind: "likely",

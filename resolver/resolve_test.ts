@@ -530,8 +530,15 @@ Deno.test("resolve() says which version it will likely pick for a dependency it 
     x: { "1.0": { requires: [], extras: { extra: [] } } },
   };
   const events: ResolveEvent[] = [];
+  // Guesses are for slow providers (the network), which prefetch metadata.
+  const inner = new InMemoryProvider(universe);
+  const provider: Provider = {
+    prefetch: true,
+    versions: (name) => inner.versions(name),
+    metadata: (name, c) => inner.metadata(name, c),
+  };
   const r = await resolve(reqs("a", "c"), linux, {
-    provider: new InMemoryProvider(universe),
+    provider,
     reporter: { onEvent: (e) => events.push(e) },
   });
   assert.equal(r.packages.get("b")!.version.toString(), "1.0");

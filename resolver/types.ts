@@ -112,8 +112,10 @@ export type ResolveEvent =
     /**
      * The version the resolver will most likely choose for a dependency it has just met: its
      * first preference among the versions the requirement admits, with the file this target
-     * would use. Emitted once per version and target, before the decision (which may still pick
-     * another version), so a caller can start a long transfer while the resolution goes on.
+     * would use. Emitted once per version and target when that version's metadata has arrived,
+     * unless the name was decided first (so only where the provider prefetches, as over the
+     * network); the decision may still pick another version. A caller
+     * can start a long transfer on it while the resolution goes on.
      */
     readonly kind: "likely";
     readonly target: string;
