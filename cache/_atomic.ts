@@ -175,15 +175,22 @@ export function statFingerprint(st: FileStat): string {
   return `${st.size}:${st.mtimeMs}:${st.ctimeMs ?? ""}:${st.ino ?? ""}`;
 }
 
+/** How long a change after a fine (sub-second) but not exact ctime can leave it unchanged. */
+const CLOCK_TICK_MS = 20;
+
 /**
  * The fingerprint to record for a file just written or verified at `nowMs`, or undefined when it
- * cannot be trusted later. Where ctime has whole-second resolution (Deno reports it so), a change
- * in the same second as the recording would leave it unchanged: such a "racy" file (git's term)
- * gets no fingerprint and is hashed next time, when the second has passed.
+ * cannot be trusted later. A later change of a file must change its fingerprint, so a ctime that
+ * such a change could leave as it is makes a "racy" file (git's term): one with no fingerprint,
+ * hashed next time. Where ctime is exact (Linux 6.13's multigrain timestamps) nothing is racy;
+ * where it is fine but not exact, files changed within a tick of the kernel's coarse clock (at
+ * most 10 ms, taken as 20) are; where it has whole seconds (Deno's `node:fs`), files changed in
+ * the second are.
  */
 export function recordableFingerprint(st: FileStat, nowMs: number): string | undefined {
   if (st.ctimeMs === undefined) return undefined;
-  const coarse = st.ctimeMs % 1000 === 0;
-  if (coarse && nowMs < st.ctimeMs + 1000) return undefined;
+  if (st.ctimeExact === true) return statFingerprint(st);
+  const window = st.ctimeMs % 1000 === 0 ? 1000 : CLOCK_TICK_MS;
+  if (nowMs < st.ctimeMs + window) return undefined;
   return statFingerprint(st);
 }

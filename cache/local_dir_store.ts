@@ -432,6 +432,25 @@ export class LocalDirStore implements CacheStore {
   }
 
   /**
+   * Whether a file in the state `stat` describes is this entry as it was last known good: the
+   * stat (of the entry, or of a hard link to it in a folder) has the fingerprint recorded for
+   * the entry, inode included. A folder asks it for files whose own record is stale only because
+   * a link of the same entry into another folder changed their ctime since.
+   *
+   * @param sha256 The entry's key.
+   * @param stat The file's stat, as it is now.
+   * @returns False for an invalid key, an entry never recorded, or any other state.
+   */
+  async vouches(sha256: string, stat: FileStat): Promise<boolean> {
+    const key = sha256.toLowerCase();
+    if (!SHA256.test(key) || !stat.isFile) return false;
+    const current = statFingerprint(stat);
+    if (this.#known.get(key) === current) return true;
+    const info = await this.#readInfo(key, stat.size);
+    return info.fingerprint === current && info.recordedSize === stat.size;
+  }
+
+  /**
    * Records that an entry was just hard-linked into a folder. A link changes the file's ctime
    * (its link count), not its bytes, so the fingerprint recorded when the entry was last known
    * good is renewed, but only while its size, mtime and inode are still the recorded ones:

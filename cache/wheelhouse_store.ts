@@ -545,12 +545,16 @@ export class WheelhouseStore {
   /**
    * The archives present in the directory, with their sha256: from the manifest when the file's
    * stat fingerprint (size, mtime, ctime, inode) is the one recorded when it was written or last
-   * verified, else (and with `verify`, always) by hashing it. Same-size damage, even under a
-   * restored mtime, is hashed and seen.
+   * verified, or the one `cache` recorded for the entry the file is a hard link of (a link of
+   * that entry into another folder changes the file's ctime, not its bytes), else (and with
+   * `verify`, always) by hashing it. Same-size damage, even under a restored mtime, is hashed and
+   * seen.
    *
-   * @param options `verify: true` hashes every file.
+   * @param options `verify: true` hashes every file; `cache`, the cache the folder links from.
    */
-  async scan(options: { verify?: boolean } = {}): Promise<Map<string, PresentFile>> {
+  async scan(
+    options: { verify?: boolean; cache?: LocalDirStore } = {},
+  ): Promise<Map<string, PresentFile>> {
     const manifest = new Map((await this.readManifest())?.files.map((f) => [f.filename, f]) ?? []);
     const state = await this.#readState();
     let names: string[];
@@ -569,7 +573,8 @@ export class WheelhouseStore {
       const listed = manifest.get(name);
       if (
         !options.verify && listed !== undefined && listed.size === st.size &&
-        state.get(name) === statFingerprint(st)
+        (state.get(name) === statFingerprint(st) ||
+          await options.cache?.vouches(listed.sha256, st))
       ) {
         present.set(name, { size: st.size, sha256: listed.sha256 });
       } else {
@@ -692,7 +697,10 @@ export class WheelhouseStore {
    */
   async sync(wanted: readonly WantedFile[], options: SyncOptions = {}): Promise<SyncReport> {
     await this.#fs.mkdir(this.#dir, { recursive: true });
-    const present = options.present ?? await this.scan(options.verify ? { verify: true } : {});
+    const present = options.present ??
+      await this.scan(
+        options.verify ? { verify: true } : options.cache ? { cache: options.cache } : {},
+      );
     const cached = new Set<string>();
     if (options.cache) {
       for (const file of wanted) {

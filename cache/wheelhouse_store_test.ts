@@ -336,3 +336,47 @@ Deno.test("linking a cache entry into a folder keeps it trusted: the next folder
   clock += 5000;
   assert.equal((await cache.get(sha256(bytes), { verify: "changed" })).kind, "miss");
 });
+
+Deno.test("a folder's files are not hashed again because the cache linked them into another folder since", async () => {
+  // Exact ctime (Linux's multigrain timestamps): every change, a link included, moves it.
+  let clock = 1_700_000_000_123.25;
+  const reads: string[] = [];
+  const fs = new MemoryFs({
+    now: () => (clock += 1.5),
+    ctimeExact: true,
+    fault: (op, path) => {
+      if (op === "read" && path.endsWith(".whl")) reads.push(path);
+      return undefined;
+    },
+  });
+  const bytes = enc.encode("wheel bytes");
+  const wanted = [{
+    filename: "a-1.0-py3-none-any.whl",
+    sha256: sha256(bytes),
+    url: "https://x/a-1.0-py3-none-any.whl",
+  }];
+  const cache = new LocalDirStore("/cache", { fs, now: () => clock });
+  await cache.put({ bytes }, { filename: "a-1.0-py3-none-any.whl" });
+  assert.deepEqual((await new WheelhouseStore("/wh1", { fs }).sync(wanted, { cache })).linked, [
+    "a-1.0-py3-none-any.whl",
+  ]);
+  // Another run links the same entry into another folder: the shared inode's ctime moves.
+  const later = new LocalDirStore("/cache", { fs, now: () => clock });
+  await new WheelhouseStore("/wh2", { fs }).sync(wanted, { cache: later });
+  // The next run into the first folder: its own record is stale, the cache's is not.
+  reads.length = 0;
+  const next = new LocalDirStore("/cache", { fs, now: () => clock });
+  const present = await new WheelhouseStore("/wh1", { fs }).scan({ cache: next });
+  assert.deepEqual(present.get("a-1.0-py3-none-any.whl"), { size: 11, sha256: sha256(bytes) });
+  assert.deepEqual(reads, []);
+  // Same-size damage through the other name, mtime put back: the shared inode's ctime moves,
+  // so neither record vouches and the file is hashed.
+  const inode = fs.disk.files.get("/wh2/a-1.0-py3-none-any.whl")!;
+  inode.data = enc.encode("wheel bytez");
+  inode.ctimeMs = clock += 1.5;
+  const damaged = await new WheelhouseStore("/wh1", { fs }).scan({
+    cache: new LocalDirStore("/cache", { fs, now: () => clock }),
+  });
+  assert.equal(damaged.get("a-1.0-py3-none-any.whl")?.sha256, sha256(enc.encode("wheel bytez")));
+  assert.ok(reads.length > 0);
+});

@@ -89,7 +89,7 @@ export async function locate(s: Session, planned: Planned): Promise<Located> {
   const manifest = new Map(
     (await wheelhouse.readManifest())?.files.map((m) => [m.filename, m.sha256]) ?? [],
   );
-  const present = await wheelhouse.scan();
+  const present = await wheelhouse.scan({ cache: s.store });
   for (const f of planned.files) {
     // Offline, a direct URL given without a hash is found in the cache by the URL it came from.
     if (f.sha256 === undefined && (s.options.offline ?? false) && !f.url.startsWith("file:")) {

@@ -227,7 +227,7 @@ export async function planFromLock(s: Session): Promise<Planned> {
  * anything changes, so a wrong `size` never passes because the bytes were at hand.
  */
 async function checkSizes(s: Session, files: readonly PlannedFile[]): Promise<void> {
-  const present = await new WheelhouseStore(s.dest).scan();
+  const present = await new WheelhouseStore(s.dest).scan({ cache: s.store });
   const problems: string[] = [];
   for (const f of files) {
     if (f.size === undefined || f.sha256 === undefined) continue;

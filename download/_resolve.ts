@@ -159,7 +159,7 @@ export async function planFromRequirements(s: Session, speculate: boolean): Prom
   // is asked first, after resolution.
   const offline = o.offline ?? false;
   const spec = speculate && !offline && !s.hashesRequired && o.uvCacheDir === undefined;
-  if (spec) s.present = await new WheelhouseStore(s.dest).scan();
+  if (spec) s.present = await new WheelhouseStore(s.dest).scan({ cache: s.store });
   s.emit({ kind: "resolving", targets: targets.length });
   let resolution;
   // A guess said after the resolution ended (its metadata came late) starts nothing.

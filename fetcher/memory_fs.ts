@@ -58,6 +58,11 @@ export interface MemoryFsOptions {
   yields?: (step: number) => number;
   /** Clock for modification times. */
   now?: () => number;
+  /**
+   * Whether `stat` says ctime is exact (as Linux's multigrain timestamps make it): true only for
+   * a clock that moves between any two operations, so every change gets a new ctime.
+   */
+  ctimeExact?: boolean;
 }
 
 /**
@@ -208,6 +213,7 @@ export class MemoryFs implements FileSystem {
         mtimeMs: entry.mtimeMs,
         ctimeMs: entry.ctimeMs ?? entry.mtimeMs,
         ino: entry.ino ?? 0,
+        ...(this.#options.ctimeExact === true ? { ctimeExact: true } : {}),
       };
     }
     if (this.disk.dirs.has(p)) return { size: 0, isFile: false, isDirectory: true, mtimeMs: 0 };

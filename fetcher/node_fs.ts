@@ -6,6 +6,8 @@
 
 import * as fsp from "node:fs/promises";
 import type { FileStat, FileSystem, WritableFile } from "./types.ts";
+import { preciseStat } from "./_deno_statx.ts";
+import { exactCtime } from "./_exact_ctime.ts";
 
 const CHUNK = 64 * 1024;
 
@@ -58,8 +60,15 @@ export const nodeFs: FileSystem = {
     return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
   },
   async stat(path: string): Promise<FileStat> {
+    // Under Deno, node:fs has ctime in whole seconds: statx has it to the nanosecond, which lets
+    // the cache trust a file linked or written a moment ago (see _deno_statx.ts).
+    const precise = await preciseStat()?.(path);
+    if (precise) {
+      const exact = await exactCtime(`x${precise.device}`, path);
+      return exact ? { ...precise.stat, ctimeExact: true } : precise.stat;
+    }
     const s = await fsp.stat(path);
-    return {
+    const stat: FileStat = {
       size: s.size,
       isFile: s.isFile(),
       isDirectory: s.isDirectory(),
@@ -67,6 +76,9 @@ export const nodeFs: FileSystem = {
       ctimeMs: s.ctimeMs,
       ino: s.ino,
     };
+    // Whole-second ctime (Deno's node:fs) is never exact, whatever the file system keeps.
+    const exact = s.ctimeMs % 1000 !== 0 && await exactCtime(`n${s.dev}`, path);
+    return exact ? { ...stat, ctimeExact: true } : stat;
   },
   rename: (from: string, to: string) => fsp.rename(from, to),
   unlink: (path: string) => fsp.unlink(path),

@@ -92,6 +92,12 @@ export interface FileStat {
    * and `utime`, so putting an old mtime back over changed bytes still shows (as git's index uses it).
    */
   ctimeMs?: number;
+  /**
+   * Whether any later change of the file is sure to give it a ctime other than `ctimeMs`, however
+   * soon it comes (Linux's multigrain timestamps). Where it is not, a change in the same tick of
+   * the clock (or, for whole-second ctime, the same second) can leave ctime unchanged.
+   */
+  ctimeExact?: boolean;
   /** The inode number (0 where the file system has none). */
   ino?: number;
 }
