@@ -90,7 +90,11 @@ export async function locate(s: Session, planned: Planned): Promise<Located> {
     (await wheelhouse.readManifest())?.files.map((m) => [m.filename, m.sha256]) ?? [],
   );
   const present = await wheelhouse.scan({ cache: s.store });
-  for (const f of planned.files) {
+  // Looked up together (one by one, each lookup waited for its turn behind the transfers' work
+  // on the event loop: 40 of them took 200-350 ms of a cold run), then reported in order.
+  // A file an early download is bringing needs none: that download looks in the cache itself,
+  // and delivery waits for it.
+  const lookups = await inTurns(planned.files, 16, async (f) => {
     // Offline, a direct URL given without a hash is found in the cache by the URL it came from.
     if (f.sha256 === undefined && (s.options.offline ?? false) && !f.url.startsWith("file:")) {
       const url = redactUrl(f.url);
@@ -99,8 +103,13 @@ export async function locate(s: Session, planned: Planned): Promise<Located> {
       );
       if (held !== undefined) f.sha256 = held.sha256;
     }
-    if (f.sha256 !== undefined) {
-      match(await s.store.get(f.sha256, { verify: "changed" }))
+    if (f.sha256 === undefined || s.early.has(f.url)) return undefined;
+    return await s.store.get(f.sha256, { verify: "changed" });
+  });
+  for (const [i, f] of planned.files.entries()) {
+    const lookup = lookups[i];
+    if (lookup !== undefined) {
+      match(lookup)
         .with({ kind: "hit" }, (hit) => {
           cachedPaths.set(f.url, hit.path);
           cachedSizes.set(f.url, hit.info.size);
@@ -495,4 +504,22 @@ export async function checkDestination(s: Session, write: boolean): Promise<void
     );
   }
   await fsp.rm(probe, { force: true });
+}
+
+/** `task` of every item, at most `limit` at once; the results in the items' order. */
+async function inTurns<T, R>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await task(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
 }

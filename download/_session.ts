@@ -125,8 +125,8 @@ export interface Session {
   hashesRequired: boolean;
   /** Run at the end of the call, last first. */
   cleanup: (() => Promise<void>)[];
-  /** The cache's index pages, written best effort. */
-  pages: HttpCacheStorage;
+  /** The cache's index pages, written best effort, behind the run. */
+  pages: BestEffortPages;
   /** What the fetcher moved in this call. */
   transfers: TransferTally;
   /** The call's build front end, once planning made one (undefined with `noBuild`). */
@@ -147,9 +147,21 @@ export interface TransferTally {
   lastEnd?: number;
 }
 
+/** The cache's index pages, written behind the run's back: see {@linkcode bestEffortPages}. */
+export interface BestEffortPages extends HttpCacheStorage {
+  /** Runs another best-effort write (a catalogue record) behind the run's back as well. */
+  later(task: () => Promise<void>): void;
+  /** Waits for every write started so far. */
+  flush(): Promise<void>;
+}
+
 /**
  * Index pages and metadata kept in the cache, written best effort: they only save requests, so a
  * cache that cannot be written (read-only, full, another user's) costs one warning, not the run.
+ * The writes happen behind the run: a page goes to the resolver as soon as it is parsed, not
+ * after the six file operations that keep it (each waited for its turn on a busy event loop,
+ * which made a 25 ms request take 100-150 ms in a cold run). A read of a page being written
+ * waits for the write; {@linkcode BestEffortPages.flush} (at the session's end) waits for all.
  *
  * @param inner The cache's page storage.
  * @param warn Told once, on the first failed write.
@@ -157,22 +169,46 @@ export interface TransferTally {
 export function bestEffortPages(
   inner: HttpCacheStorage,
   warn: (message: string) => void,
-): HttpCacheStorage {
+): BestEffortPages {
   let warned = false;
+  const failed = (e: unknown): void => {
+    if (warned) return;
+    warned = true;
+    warn(
+      `cannot write index pages to the cache (${
+        e instanceof Error ? e.message : String(e)
+      }); going on without keeping them`,
+    );
+  };
+  // The last write of each key (writes of one key stay in order), and every write in flight.
+  const byKey = new Map<string, Promise<void>>();
+  const pending = new Set<Promise<void>>();
+  const track = (task: Promise<void>): Promise<void> => {
+    const settled = task.catch(failed);
+    pending.add(settled);
+    void settled.then(() => pending.delete(settled));
+    return settled;
+  };
   return {
-    get: (key) => inner.get(key),
-    put: async (key, body, meta) => {
-      try {
-        await inner.put(key, body, meta);
-      } catch (e) {
-        if (warned) return;
-        warned = true;
-        warn(
-          `cannot write index pages to the cache (${
-            e instanceof Error ? e.message : String(e)
-          }); going on without keeping them`,
-        );
-      }
+    get: async (key) => {
+      await byKey.get(key);
+      return await inner.get(key);
+    },
+    put: (key, body, meta) => {
+      const write = track(
+        (byKey.get(key) ?? Promise.resolve()).then(() => inner.put(key, body, meta)),
+      );
+      byKey.set(key, write);
+      void write.then(() => {
+        if (byKey.get(key) === write) byKey.delete(key);
+      });
+      return Promise.resolve();
+    },
+    later: (task) => {
+      void track(Promise.resolve().then(task));
+    },
+    flush: async () => {
+      while (pending.size > 0) await Promise.all([...pending]);
     },
   };
 }
@@ -290,6 +326,8 @@ export async function openSession(options: DownloadOptions): Promise<Session> {
 
 /** Ends a session: waits for what it started and removes what it made. */
 export async function closeSession(s: Session): Promise<void> {
+  // Before a throw-away cache is removed, and before the call returns: its pages are in the cache.
+  await s.pages.flush();
   for (const c of s.cleanup.reverse()) await c();
 }
 
@@ -391,7 +429,7 @@ function cataloguedPages(s: Session, indexes: readonly string[]): HttpCacheStora
       for (const base of bases) {
         const rest = bare.startsWith(base) ? bare.slice(base.length) : undefined;
         const project = rest === undefined ? undefined : /^([^/]+)\/$/.exec(rest)?.[1];
-        if (project !== undefined) await s.store.recordPage(project, base);
+        if (project !== undefined) s.pages.later(() => s.store.recordPage(project, base));
       }
     },
   };
