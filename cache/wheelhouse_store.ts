@@ -19,6 +19,7 @@ import type { FetchStrategy, FileSystem } from "../fetcher/types.ts";
 import { parseDistFilename } from "../pep/filename.ts";
 import { normalizeName } from "../pep/name.ts";
 import {
+  type AtomicOptions,
   errorCode,
   hashStream,
   isNotFound,
@@ -631,7 +632,7 @@ export class WheelhouseStore {
       const fingerprint = st?.isFile ? recordableFingerprint(st, this.#now()) : undefined;
       if (fingerprint !== undefined) files[e.filename] = fingerprint;
     }
-    await writeAtomic(
+    await this.#publish(
       join(this.#dir, STATE),
       new TextEncoder().encode(JSON.stringify({ version: 1, files, stale, metadata })),
       { ...this.#atomic(), sync: false },
@@ -874,7 +875,17 @@ export class WheelhouseStore {
   async writeFile(name: string, text: string): Promise<void> {
     checkFilename(name);
     await this.#fs.mkdir(this.#dir, { recursive: true });
-    await writeAtomic(join(this.#dir, name), new TextEncoder().encode(text), this.#atomic());
+    await this.#publish(join(this.#dir, name), new TextEncoder().encode(text), this.#atomic());
+  }
+
+  /**
+   * Publishes `bytes` at `path` atomically, unless the file there holds exactly these bytes
+   * already: a run that changes nothing rewrites (and flushes) none of the folder's side files.
+   */
+  async #publish(path: string, bytes: Uint8Array, options: AtomicOptions): Promise<void> {
+    const current = await this.#fs.readFile(path).catch(() => undefined);
+    if (current !== undefined && sameBytes(current, bytes)) return;
+    await writeAtomic(path, bytes, options);
   }
 
   async #writeIndexes(
@@ -884,7 +895,7 @@ export class WheelhouseStore {
   ): Promise<string[]> {
     const enc = new TextEncoder();
     const write = (name: string, text: string | Uint8Array): Promise<unknown> =>
-      writeAtomic(
+      this.#publish(
         join(this.#dir, ...name.split("/")),
         typeof text === "string" ? enc.encode(text) : text,
         this.#atomic(),
@@ -932,4 +943,10 @@ export class WheelhouseStore {
       return [];
     }
   }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -380,3 +380,35 @@ Deno.test("a folder's files are not hashed again because the cache linked them i
   assert.equal(damaged.get("a-1.0-py3-none-any.whl")?.sha256, sha256(enc.encode("wheel bytez")));
   assert.ok(reads.length > 0);
 });
+
+Deno.test("a sync that changes nothing rewrites none of the side files; one that changes them does", async () => {
+  const fs = new MemoryFs();
+  const cache = new LocalDirStore("/cache", { fs });
+  const a = enc.encode("wheel a");
+  const b = enc.encode("wheel b");
+  await cache.put({ bytes: a }, { filename: "a-1.0-py3-none-any.whl" });
+  await cache.put({ bytes: b }, { filename: "b-1.0-py3-none-any.whl" });
+  const file = (name: string, bytes: Uint8Array) => ({
+    filename: name,
+    sha256: sha256(bytes),
+    url: `https://x/${name}`,
+  });
+  const wh = new WheelhouseStore("/wh", { fs });
+  await wh.sync([file("a-1.0-py3-none-any.whl", a)], { cache });
+  await wh.writeFile("requirements.txt", "a==1.0\n");
+  const sides = ["manifest.json", "index.html", ".wheelhouse-state.json", "requirements.txt"];
+  const inodes = async () =>
+    await Promise.all(sides.map(async (n) => (await fs.stat(`/wh/${n}`)).ino));
+  const before = await inodes();
+  await new WheelhouseStore("/wh", { fs }).sync([file("a-1.0-py3-none-any.whl", a)], { cache });
+  await wh.writeFile("requirements.txt", "a==1.0\n");
+  assert.deepEqual(await inodes(), before, "same bytes: nothing replaced");
+  await wh.sync([file("a-1.0-py3-none-any.whl", a), file("b-1.0-py3-none-any.whl", b)], { cache });
+  await wh.writeFile("requirements.txt", "a==1.0\nb==1.0\n");
+  const after = await inodes();
+  // The state holds only what this clock lets it record, so it may well be the same.
+  for (const [i, name] of sides.entries()) {
+    if (name !== ".wheelhouse-state.json") assert.notEqual(after[i], before[i], name);
+  }
+  assert.match(new TextDecoder().decode(await fs.readFile("/wh/index.html")), /b-1\.0-py3/);
+});
