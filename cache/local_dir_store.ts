@@ -18,7 +18,7 @@
  */
 
 import { createHash } from "node:crypto";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import type { FetchStrategy, FileStat, FileSystem } from "../fetcher/types.ts";
 import { nodeFs } from "../fetcher/node_fs.ts";
 import { redactUrl } from "../fetcher/redact.ts";
@@ -1171,14 +1171,35 @@ export class LocalDirStore implements CacheStore {
           }
           try {
             // Busy means another process took the lock since we looked: wait for it again.
+            // Satisfied means one finished the file between our last look and our taking the
+            // lock: the next round finds it. Twenty rounds at most (a finished file that
+            // cannot be published must not hold us for ever).
             return await this.#fetchAndPut(strategy, request, signal, repaired, round < 20);
           } catch (e) {
-            if (!(e instanceof FetchError && e.code === "busy")) throw e;
+            if (!(e instanceof FetchError && (e.code === "busy" || e.code === "satisfied"))) {
+              throw e;
+            }
           }
         }
       }
     }
     return await this.#fetchAndPut(strategy, request, signal, repaired, false);
+  }
+
+  /**
+   * Whether a file is still missing once this process holds its transfer lock: the lock's last
+   * holder may have finished it since our last look, and it is either in the cache already or,
+   * for a moment after the lock went, a finished file in the partial area (a lookup after the
+   * listing cannot miss it moving between the two).
+   */
+  async #stillNeeded(request: ObtainRequest, destination: string): Promise<boolean> {
+    const sha256 = request.sha256!.toLowerCase();
+    if ((await this.get(sha256, { verify: "changed" })).kind === "hit") return false;
+    const prefix = `${sha256Hex(request.url).slice(0, 32)}.`;
+    const mine = basename(destination);
+    const names = await this.#fewAtATime(() => this.#readdir(this.partialDir));
+    if (names.some((n) => n.startsWith(prefix) && n.endsWith(".done") && n !== mine)) return false;
+    return (await this.get(sha256, { verify: "changed" })).kind !== "hit";
   }
 
   /** Transfers a file into the partial area and publishes it in the cache. */
@@ -1204,7 +1225,9 @@ export class LocalDirStore implements CacheStore {
         ...(request.sha256 === undefined ? {} : { sha256: request.sha256.toLowerCase() }),
         ...(request.size === undefined ? {} : { size: request.size }),
         ...(request.headers === undefined ? {} : { headers: request.headers }),
-        ...(failIfBusy ? { failIfBusy } : {}),
+        ...(failIfBusy
+          ? { failIfBusy, stillNeeded: () => this.#stillNeeded(request, destination) }
+          : {}),
       },
       signal === undefined ? {} : { signal },
     );

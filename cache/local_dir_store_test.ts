@@ -664,3 +664,57 @@ Deno.test("an entry this process just wrote is not hashed again, even where ctim
   assert.equal((await other.get(entry.sha256, { verify: "changed" })).kind, "hit");
   assert.ok(reads.length > 0);
 });
+
+for (const where of ["in the cache", "still in the partial area"] as const) {
+  Deno.test(`obtain() does not transfer a file another process finished just before this one took its lock (${where})`, async () => {
+    // B looks (nothing), waits (no lock: A has not started or has just let go), looks again
+    // (nothing yet); then A finishes and lets go of the lock, and B takes it. B must look once
+    // more before asking for a byte: four CI runners on one cache transferred some files twice.
+    const bytes = new TextEncoder().encode("the wheel A finished");
+    const hash = sha256(bytes);
+    const url = "https://files.example/a-1.0-py3-none-any.whl";
+    const root = "/cache";
+    const hex = createHash("sha256").update(url).digest("hex").slice(0, 32);
+    const lock = `${root}/partial/${hex}.part.lock`;
+    let spent = false;
+    const fs: MemoryFs = new MemoryFs({
+      fault: (op, path) => {
+        if (spent || op !== "open" || path !== lock) return undefined;
+        spent = true;
+        // A's transfer ends the moment before B creates the lock: its bytes are in the cache,
+        // or still its finished file in the partial area (A moves it in a moment later).
+        const theirs = { data: bytes.slice(), mtimeMs: Date.now() };
+        let at = `${root}/partial/${hex}.a1b2c3.done`;
+        if (where === "in the cache") {
+          at = new LocalDirStore(root, { fs }).pathOf(hash);
+          const dir = at.slice(0, at.lastIndexOf("/"));
+          for (let d = dir; d !== "/" && !fs.disk.dirs.has(d); d = d.slice(0, d.lastIndexOf("/"))) {
+            fs.disk.dirs.add(d);
+          }
+        }
+        fs.disk.files.set(at, theirs);
+        return undefined;
+      },
+    });
+    const b = new LocalDirStore(root, { fs });
+    let requests = 0;
+    const strategy = new HttpFetchStrategy({
+      fs,
+      partialDir: b.partialDir,
+      fetch: () => {
+        requests++;
+        return Promise.resolve(new Response(bytes));
+      },
+    });
+    const got = await b.obtain(strategy, {
+      url,
+      sha256: hash,
+      filename: "a-1.0-py3-none-any.whl",
+    });
+    assert.equal(requests, 0, "no byte asked for");
+    assert.equal(got.fetched, false);
+    assert.equal(got.sha256, hash);
+    assert.deepEqual(await fs.readFile(got.path), bytes);
+    assert.ok(!fs.disk.files.has(lock), "the lock is let go");
+  });
+}

@@ -523,6 +523,10 @@ export class HttpFetchStrategy implements FetchStrategy {
       if (!locked) part = this.#privatePartial(shared);
     }
     try {
+      // The lock was free, but its last holder may have finished this very file a moment ago.
+      if (locked && request.stillNeeded !== undefined && !(await request.stillNeeded())) {
+        throw new FetchError("satisfied", "another process finished it", { url: request.url });
+      }
       return await this.#downloadTo(request, part, signal);
     } finally {
       if (locked) await this.#fs.rm(lock).catch(() => {});

@@ -387,6 +387,42 @@ Deno.test("fetch() does not write into a partial file another process is downloa
   ]);
 });
 
+Deno.test("fetch() asks stillNeeded once it holds the lock, and asks for no byte when it says no", async () => {
+  const fs = new MemoryFs();
+  const asked: boolean[] = [];
+  let requests = 0;
+  const fetcher = new HttpFetchStrategy({
+    fs,
+    partialDir: "/p",
+    fetch: () => {
+      requests++;
+      return Promise.resolve(new Response("data"));
+    },
+  });
+  const lockHeld = () => [...fs.disk.files.keys()].some((k) => k.endsWith(".lock"));
+  await assert.rejects(
+    fetcher.fetch({
+      url: "https://h/x.whl",
+      destination: "/o/x.whl",
+      stillNeeded: () => {
+        asked.push(lockHeld());
+        return Promise.resolve(false);
+      },
+    }),
+    (e: unknown) => e instanceof FetchError && e.code === "satisfied",
+  );
+  assert.deepEqual(asked, [true], "asked once, with the lock held");
+  assert.equal(requests, 0);
+  assert.ok(!lockHeld(), "the lock is let go");
+  const ok = await fetcher.fetch({
+    url: "https://h/x.whl",
+    destination: "/o/x.whl",
+    stillNeeded: () => Promise.resolve(true),
+  });
+  assert.equal(ok.size, 4);
+  assert.equal(requests, 1);
+});
+
 Deno.test("fetch() takes over a partial file whose lock is stale", async () => {
   const fs = new MemoryFs({ now: () => 0 });
   await fs.mkdir("/o", { recursive: true });

@@ -25,6 +25,12 @@ export interface FetchRequest {
    * transferring it a second time (the caller waits with `waitForOthers` and looks again).
    */
   failIfBusy?: boolean;
+  /**
+   * Asked once this process holds the URL's partial lock, before any byte is requested: false
+   * when the file is no longer needed (another process finished it between the caller's last
+   * look and the lock), and the call fails with `satisfied` having transferred nothing.
+   */
+  stillNeeded?: () => Promise<boolean>;
 }
 
 /** What a completed transfer produced. */
@@ -154,7 +160,9 @@ export type FetchErrorCode =
   | "unsupported-url"
   | "io"
   /** Another live process is transferring this URL (with `failIfBusy`). */
-  | "busy";
+  | "busy"
+  /** The file was no longer needed once the lock was held (`stillNeeded` said false). */
+  | "satisfied";
 
 /** Details attached to a {@linkcode FetchError}. */
 export interface FetchErrorOptions {
