@@ -349,7 +349,8 @@ export class UpstreamSource implements IndexSource {
 
   /**
    * The bytes of a file being transferred, as they land in its partial file; once the transfer
-   * is done (and the cache has published the checked file), the rest comes from the cache.
+   * is done (and the cache has published the checked file), the rest comes from the cache. The
+   * last bytes go out only once the transfer is checked and published.
    */
   #follow(
     file: SourceFile,
@@ -406,6 +407,17 @@ export class UpstreamSource implements IndexSource {
           const buffer = new Uint8Array(Math.min(256 * 1024, file.size - position));
           const n = await readInto(buffer).catch(() => 0);
           if (n > 0) {
+            if (position + n >= file.size && !fromCache) {
+              // The last bytes wait for the check and the publish: a client never holds the
+              // whole body of a file that failed its hash, and a proxy stopped once a client has
+              // its file has that file in the cache (the offline proxy serves it).
+              const outcome = await transfer.then(() => undefined, (error: unknown) => ({ error }));
+              if (outcome !== undefined) {
+                await close();
+                controller.error(outcome.error);
+                return;
+              }
+            }
             position += n;
             controller.enqueue(n === buffer.length ? buffer : buffer.subarray(0, n));
             return;
