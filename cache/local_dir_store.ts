@@ -313,15 +313,24 @@ export class LocalDirStore implements CacheStore {
   }
 
   /**
-   * Rewrites an entry's side-car, best effort: it is advisory (a lost or stale one only leads to
-   * re-hashing), so a read-only cache or a failed write changes nothing else.
+   * Writes an entry's side-car, best effort: it is advisory (a lost, torn or stale one only leads
+   * to re-hashing), so a read-only cache or a failed write changes nothing else. Written in
+   * place, not through a temporary file and a rename: an entry's side-car is rewritten as its
+   * fingerprint changes (published, then linked into a folder), and each rename over the old
+   * one freed an inode. Where ext4 runs without a journal, every later file created checks each
+   * recently freed inode (`recently_deleted`): half of a 200-wheel cold run's system time went
+   * there. A reader that meets it half-written sees no valid JSON and hashes the bytes.
    */
   async #writeSideCar(path: string, entry: CacheEntryInfo): Promise<void> {
-    await writeAtomic(
-      `${path}.json`,
-      new TextEncoder().encode(JSON.stringify(entry)),
-      { ...this.#atomic(), sync: false },
-    ).catch(() => {});
+    const bytes = new TextEncoder().encode(JSON.stringify(entry));
+    try {
+      const file = await this.#fs.open(`${path}.json`, "w");
+      try {
+        await file.write(bytes);
+      } finally {
+        await file.close();
+      }
+    } catch { /* advisory */ }
   }
 
   /**
@@ -551,6 +560,7 @@ export class LocalDirStore implements CacheStore {
         // entry that points at nothing. Writing it also creates the shard directory.
         // The side-car is advisory (an entry without a readable one is still valid, and its
         // mtime check only ever leads to re-hashing), so it is not flushed: one fsync less per file.
+        // Later rewrites (the fingerprint) are in place: this is the entry's one new inode.
         await writeAtomic(
           `${path}.json`,
           new TextEncoder().encode(JSON.stringify(entry)),

@@ -718,3 +718,44 @@ for (const where of ["in the cache", "still in the partial area"] as const) {
     assert.ok(!fs.disk.files.has(lock), "the lock is let go");
   });
 }
+
+Deno.test("an entry's side-car is written once as a new file and then rewritten in place: no inode is freed", async () => {
+  // A rename over the old side-car frees an inode per rewrite; on ext4 without a journal every
+  // later file created then checks each recently freed inode (half of a cold run's system time).
+  const ops: string[] = [];
+  const fs = new MemoryFs({
+    ctimeExact: true,
+    fault: (op, path) => {
+      if (path.startsWith("/cache/archives-v1/")) ops.push(`${op} ${path.replace(/.*\//, "")}`);
+      return undefined;
+    },
+  });
+  const s = new LocalDirStore("/cache", { fs });
+  const bytes = new TextEncoder().encode("a wheel to link");
+  const entry = await s.put({ bytes }, { filename: "a-1.0-py3-none-any.whl", project: "a" });
+  const sideCar = `${s.pathOf(entry.sha256)}.json`;
+  const before = fs.disk.files.get(sideCar);
+  assert.ok(before !== undefined);
+  await fs.mkdir("/dest", { recursive: true });
+  await fs.link(s.pathOf(entry.sha256), "/dest/a-1.0-py3-none-any.whl");
+  await s.linked(entry.sha256);
+  const after = fs.disk.files.get(sideCar);
+  assert.equal(after, before, "the same file, rewritten");
+  assert.notEqual(new TextDecoder().decode(after!.data), "", "and not empty");
+  // Two renames: the side-car's first write and the archive's publish; none after.
+  assert.equal(ops.filter((o) => o.startsWith("rename ")).length, 2, ops.join("\n"));
+  assert.deepEqual(ops.filter((o) => o.startsWith("rm ") || o.startsWith("unlink ")), []);
+  // And the rewrite is what later lookups read: the linked entry is trusted without hashing.
+  const reads: string[] = [];
+  const later = new LocalDirStore("/cache", {
+    fs: new MemoryFs({
+      disk: fs.disk,
+      fault: (op, path) => {
+        if (op === "read" && !path.endsWith(".json")) reads.push(path);
+        return undefined;
+      },
+    }),
+  });
+  assert.equal((await later.get(entry.sha256, { verify: "changed" })).kind, "hit");
+  assert.deepEqual(reads, []);
+});

@@ -149,7 +149,13 @@ export class MemoryFs implements FileSystem {
     if (this.disk.dirs.has(p)) throw new FsError("EISDIR", "open", p);
     const existing = this.disk.files.get(p);
     if (flags === "wx" && existing) throw new FsError("EEXIST", "open", p);
-    if (flags !== "a" || !existing) {
+    if (flags === "w" && existing) {
+      // O_TRUNC: the same inode, emptied (hard links to it see the change, as on POSIX).
+      const now = this.#now();
+      existing.data = new Uint8Array(0);
+      existing.mtimeMs = now;
+      existing.ctimeMs = now;
+    } else if (flags !== "a" || !existing) {
       const now = this.#now();
       this.disk.files.set(p, {
         data: new Uint8Array(0),
