@@ -29,3 +29,29 @@ export class Trace {
     await fsp.writeFile(path, text).catch(() => {});
   }
 }
+
+/**
+ * A `fetch` that records when each request starts and when its response headers arrive, so a
+ * trace shows how long requests wait (queued behind others, or on a busy machine). Only the
+ * URL's last path segment is recorded: never a host, a query or credentials.
+ */
+export function tracedFetch(
+  fetch: typeof globalThis.fetch,
+  trace: Trace,
+): typeof globalThis.fetch {
+  let next = 0;
+  return async (input, init) => {
+    const id = ++next;
+    const url = input instanceof Request ? input.url : String(input);
+    const what = new URL(url).pathname.split("/").filter((p) => p !== "").pop() ?? "/";
+    trace.mark("http-start", { id, what });
+    try {
+      const response = await fetch(input, init);
+      trace.mark("http-headers", { id, status: response.status });
+      return response;
+    } catch (e) {
+      trace.mark("http-failed", { id });
+      throw e;
+    }
+  };
+}

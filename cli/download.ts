@@ -19,7 +19,7 @@ import {
   type UniversalOptions,
 } from "../download/mod.ts";
 import type { CliIo } from "./io.ts";
-import { Trace } from "./_trace.ts";
+import { Trace, tracedFetch } from "./_trace.ts";
 import { type DownloadArgs, parseDownloadArgs } from "./_options.ts";
 import { detectHost, detectHostCached, type HostFacts } from "./_host.ts";
 import { buildTargets } from "./_targets.ts";
@@ -441,6 +441,7 @@ export async function download(args: string[], io: CliIo): Promise<number> {
   const tracePath = io.env("WHEELHOUSE_TRACE");
   const trace = tracePath === undefined || tracePath === "" ? undefined : new Trace();
   trace?.mark("cli-start");
+  if (trace !== undefined) io = { ...io, fetch: tracedFetch(io.fetch, trace) };
   const reporter = new CliReporter(io, ui, o.verbose > 0 && o.quiet === 0, trace);
   const options = libraryOptions(o, io, {
     targets: o.universal ? [] : async () => {
