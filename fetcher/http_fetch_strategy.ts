@@ -52,6 +52,12 @@ export interface HttpFetchStrategyOptions {
    * 503 (what it sustains). Default: `concurrency`, so `--concurrency 64` means 64 to one index.
    */
   perHostConcurrency?: number;
+  /**
+   * Files of at least this many bytes (or of unknown size) keep a side-car while they transfer,
+   * so that a later run resumes them after a crash; smaller ones are fetched again whole.
+   * Default 1 MiB.
+   */
+  resumableFromBytes?: number;
   /** Cap on requests per transfer, the first one included (`--retries`). Default 5. */
   maxAttempts?: number;
   /** Time to wait for response headers, in ms (`--timeout`). Default 30 000. */
@@ -192,6 +198,7 @@ export class HttpFetchStrategy implements FetchStrategy {
   /** Folders this instance has created (see `#mkdirs`). */
   #madeDirs = new Set<string>();
   #partialDir: string | undefined;
+  #resumableFrom: number;
   #userAgent: string;
 
   /**
@@ -219,6 +226,7 @@ export class HttpFetchStrategy implements FetchStrategy {
     this.#readTimeoutMs = options.readTimeoutMs ?? this.#connectTimeoutMs;
     this.#backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
     this.#partialDir = options.partialDir;
+    this.#resumableFrom = options.resumableFromBytes ?? 1024 * 1024;
     this.#userAgent = options.userAgent ?? "wheelhouse/0.1";
   }
 
@@ -773,7 +781,13 @@ export class HttpFetchStrategy implements FetchStrategy {
       clearTimeout(timer);
       const hash: Hash = append && prefix ? prefix : createHash("sha256");
       let written = 0;
-      if (!append) {
+      const length = Number(response.headers.get("content-length") ?? NaN);
+      const resumedBytes = append ? offset : 0;
+      const total = request.size ?? (Number.isFinite(length) ? resumedBytes + length : undefined);
+      // The side-car that lets a later run resume is for files worth resuming: a small one is
+      // simply fetched again, and its side-car was two more files made and deleted per transfer
+      // (most files of a big run are small).
+      if (!append && (total === undefined || total >= this.#resumableFrom)) {
         const meta: PartialMeta = { url: request.url };
         const etag = response.headers.get("etag");
         const lastModified = response.headers.get("last-modified");
@@ -789,9 +803,6 @@ export class HttpFetchStrategy implements FetchStrategy {
           }
         });
       }
-      const resumedBytes = append ? offset : 0;
-      const length = Number(response.headers.get("content-length") ?? NaN);
-      const total = request.size ?? (Number.isFinite(length) ? resumedBytes + length : undefined);
       const file = await this.#io(request, () => this.#fs.open(part, append ? "a" : "w"));
       const reader = response.body.getReader();
       try {

@@ -121,6 +121,7 @@ Deno.test("fetch() retries within the cap, waits within the jittered bound, and 
         const fetcher = new HttpFetchStrategy({
           fetch: server.fetch,
           fs,
+          resumableFromBytes: 0,
           maxAttempts,
           now: () => 0,
           sleep: (ms) => {
@@ -421,6 +422,35 @@ Deno.test("fetch() asks stillNeeded once it holds the lock, and asks for no byte
   });
   assert.equal(ok.size, 4);
   assert.equal(requests, 1);
+});
+
+Deno.test("fetch() keeps a resume side-car only for files of 1 MiB and more (or of unknown size)", async () => {
+  const made: string[] = [];
+  const fs = new MemoryFs({
+    fault: (op, path) => {
+      if (op === "open" && path.endsWith(".part.json")) made.push(path.replace(/.*\//, ""));
+      return undefined;
+    },
+  });
+  const big = new Uint8Array(1024 * 1024).fill(7);
+  const fetcher = new HttpFetchStrategy({
+    fs,
+    partialDir: "/p",
+    fetch: (u) =>
+      Promise.resolve(
+        new Response(String(u).endsWith("big.whl") ? big : "small", {
+          headers: { etag: '"e"' },
+        }),
+      ),
+  });
+  // Small, size known: fetched again whole after a crash, so no side-car is made.
+  await fetcher.fetch({ url: "https://h/small.whl", destination: "/o/small.whl", size: 5 });
+  assert.deepEqual(made, []);
+  // Big, or of unknown size: resumable.
+  await fetcher.fetch({ url: "https://h/big.whl", destination: "/o/big.whl", size: big.length });
+  await fetcher.fetch({ url: "https://h/unknown.whl", destination: "/o/unknown.whl" });
+  assert.equal(made.length, 2);
+  assert.deepEqual([...fs.disk.files.keys()].filter((k) => k.startsWith("/p/")), []);
 });
 
 Deno.test("fetch() takes over a partial file whose lock is stale", async () => {
