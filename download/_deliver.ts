@@ -104,6 +104,10 @@ export async function locate(s: Session, planned: Planned): Promise<Located> {
       if (held !== undefined) f.sha256 = held.sha256;
     }
     if (f.sha256 === undefined || s.early.has(f.url)) return undefined;
+    // A file the folder holds with the right hash needs no cache entry (it stays as it is; a
+    // hard link of an entry is that entry, checked by the scan): a run with nothing to do
+    // looked every file up for nothing.
+    if (present.get(f.filename)?.sha256 === f.sha256) return undefined;
     return await s.store.get(f.sha256, { verify: "changed" });
   });
   for (const [i, f] of planned.files.entries()) {

@@ -96,6 +96,37 @@ Deno.test("a cache entry damaged under a restored mtime is never linked into a n
     await assertFolderIntact(join(dir, "other"));
   }));
 
+Deno.test("a run with nothing to do does not look at cache entries it does not need; damage there is found when one is", () =>
+  withServer(async (server, dir) => {
+    const first = await download(server, dir, ["-d", "wh", ...TARGET, "example-app"]);
+    assert.equal(first.code, 0, first.stderr);
+    const manifest = JSON.parse(await Deno.readTextFile(join(dir, "wh", "manifest.json"))) as {
+      files: { filename: string; sha256: string }[];
+    };
+    // The folder's files become copies of their own (a folder copied off a USB stick), and the
+    // cache entry of one is damaged: the folder is right, so a re-run has nothing to do.
+    for (const f of manifest.files) {
+      const path = join(dir, "wh", f.filename);
+      const bytes = await Deno.readFile(path);
+      await Deno.remove(path);
+      await Deno.writeFile(path, bytes);
+    }
+    const victim = manifest.files[0]!;
+    await flipByteKeepMtime(
+      join(dir, "cache", "archives-v1", victim.sha256.slice(0, 2), victim.sha256),
+    );
+    const again = await download(server, dir, ["-d", "wh", ...TARGET, "example-app"]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.doesNotMatch(again.stderr, /damaged/, "nothing it needed was damaged");
+    assert.match(again.stderr, /Downloaded 0 files/);
+    await assertFolderIntact(join(dir, "wh"));
+    // A folder that needs the entry finds the damage and fetches the file again.
+    const other = await download(server, dir, ["-d", "other", ...TARGET, "example-app"]);
+    assert.equal(other.code, 0, other.stderr);
+    assert.match(other.stderr, /the cached copy was damaged/);
+    await assertFolderIntact(join(dir, "other"));
+  }));
+
 Deno.test("a user's own index.html, manifest.json or simple/ folder is refused, never overwritten or deleted", () =>
   withServer(async (server, dir) => {
     for (
