@@ -6,7 +6,6 @@ import { promisify } from "node:util";
 import { gunzip } from "node:zlib";
 import * as fsp from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { unzipSync } from "fflate";
 import { readTar } from "./_tar.ts";
 import { errnoOf } from "./_util.ts";
 import { BuildError } from "./types.ts";
@@ -75,6 +74,7 @@ export async function readArchive(bytes: Uint8Array, label: string): Promise<Arc
   }[] = [];
   if (startsWith(bytes, [0x50, 0x4b, 0x03, 0x04]) || startsWith(bytes, [0x50, 0x4b, 0x05, 0x06])) {
     let files: Record<string, Uint8Array>;
+    const { unzipSync } = await import("fflate");
     try {
       files = unzipSync(bytes);
     } catch (e) {

@@ -11,7 +11,6 @@
 
 import * as fsp from "node:fs/promises";
 import { basename, delimiter, join, resolve } from "node:path";
-import { unzipSync } from "fflate";
 import { parseWheelFilename } from "../pep/filename.ts";
 import { normalizeName } from "../pep/name.ts";
 import { Requirement } from "../pep/requirement.ts";
@@ -271,6 +270,7 @@ async function unpackWheel(
     throw fail("has no valid wheel file name", e);
   }
   let files: Record<string, Uint8Array>;
+  const { unzipSync } = await import("fflate");
   try {
     files = unzipSync(await fsp.readFile(path));
   } catch (e) {

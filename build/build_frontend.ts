@@ -24,7 +24,6 @@
 import * as fsp from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import process from "node:process";
-import { unzipSync } from "fflate";
 import { parseSdistFilename, parseWheelFilename } from "../pep/filename.ts";
 import { archiveRoot, memberText, readArchive, segmentsOf, writeMembers } from "./_archive.ts";
 import {
@@ -860,6 +859,7 @@ export class BuildFrontend {
     work: string,
     source: SourceInfo,
   ): Promise<PreparedMetadata> {
+    const { unzipSync } = await import("fflate");
     const files = unzipSync(await fsp.readFile(wheelPath), {
       filter: (f) => /^[^/]+\.dist-info\//.test(f.name),
     });

@@ -13,7 +13,6 @@
  * @module
  */
 
-import { zipSync } from "fflate";
 import { basename, join } from "node:path";
 import { nodeFs } from "../fetcher/node_fs.ts";
 import type { FileSystem } from "../fetcher/types.ts";
@@ -303,6 +302,7 @@ export class UvCacheReader {
     for (const [rel, path] of files) {
       zipInput[rel] = [await this.#fs.readFile(path), { mtime: ZIP_MTIME }];
     }
+    const { zipSync } = await import("fflate");
     const bytes = zipSync(zipInput, { level: 6 });
     const written = await writeAtomic(destination, bytes, {
       fs: this.#fs,

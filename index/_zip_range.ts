@@ -6,8 +6,6 @@
  * @module
  */
 
-import { inflateSync } from "fflate";
-
 /** Random access to an archive of known size. */
 export interface RangeSource {
   /** Total size in bytes. */
@@ -222,6 +220,8 @@ export async function readZipEntry(
   if (entry.method === 0) {
     data = raw;
   } else if (entry.method === 8) {
+    // Loaded when first needed: fflate builds its tables as it loads (about 7 ms of every start).
+    const { inflateSync } = await import("fflate");
     try {
       data = inflateSync(raw, { out: new Uint8Array(entry.uncompressedSize) });
     } catch (cause) {
