@@ -18,7 +18,7 @@
  */
 
 import { createHash } from "node:crypto";
-import { basename, join } from "node:path";
+import { join } from "node:path";
 import type { FetchStrategy, FileStat, FileSystem } from "../fetcher/types.ts";
 import { nodeFs } from "../fetcher/node_fs.ts";
 import { redactUrl } from "../fetcher/redact.ts";
@@ -318,8 +318,7 @@ export class LocalDirStore implements CacheStore {
    * place, not through a temporary file and a rename: an entry's side-car is rewritten as its
    * fingerprint changes (published, then linked into a folder), and each rename over the old
    * one freed an inode. Where ext4 runs without a journal, every later file created checks each
-   * recently freed inode (`recently_deleted`): half of a 200-wheel cold run's system time went
-   * there. A reader that meets it half-written sees no valid JSON and hashes the bytes.
+   * recently freed inode (`recently_deleted`): 30-40% of a 200-wheel cold run's CPU went there. A reader that meets it half-written sees no valid JSON and hashes the bytes.
    */
   async #writeSideCar(path: string, entry: CacheEntryInfo): Promise<void> {
     const bytes = new TextEncoder().encode(JSON.stringify(entry));
@@ -1164,21 +1163,8 @@ export class LocalDirStore implements CacheStore {
       if (strategy.waitForOthers !== undefined) {
         for (let round = 0;; round++) {
           await strategy.waitForOthers(request.url, signal === undefined ? {} : { signal });
-          const published = await this.get(request.sha256, { verify: "changed" });
-          if (published.kind === "hit") {
-            return { ...published.info, path: published.path, fetched: false };
-          }
-          // The other process releases its lock when the bytes are complete, a moment before it
-          // moves them into the cache: its finished file is published here rather than fetched
-          // again (whichever of the two moves it first, the other finds the entry).
-          const theirs = await this.#publishFinished(request, request.sha256.toLowerCase(), true);
+          const theirs = await this.#lookAgain(request, request.sha256);
           if (theirs !== undefined) return theirs;
-          // Its finished file may have moved into the cache between our lookup and our listing
-          // (neither saw it): a second lookup after the listing cannot miss it.
-          const moved = await this.get(request.sha256, { verify: "changed" });
-          if (moved.kind === "hit") {
-            return { ...moved.info, path: moved.path, fetched: false };
-          }
           try {
             // Busy means another process took the lock since we looked: wait for it again.
             // Satisfied means one finished the file between our last look and our taking the
@@ -1197,19 +1183,23 @@ export class LocalDirStore implements CacheStore {
   }
 
   /**
-   * Whether a file is still missing once this process holds its transfer lock: the lock's last
-   * holder may have finished it since our last look, and it is either in the cache already or,
-   * for a moment after the lock went, a finished file in the partial area (a lookup after the
-   * listing cannot miss it moving between the two).
+   * Looks for a file another process sharing this cache may have finished since our last look:
+   * in the cache, or (for a moment after its transfer lock went, before it moves it in) as its
+   * finished file in the partial area, which is then published here rather than fetched again
+   * (whichever of the two moves it first, the other finds the entry). A lookup after the listing
+   * cannot miss the file moving into the cache between our first lookup and our listing. Asked
+   * after a wait for the other's lock, and again once this process holds the lock itself.
    */
-  async #stillNeeded(request: ObtainRequest, destination: string): Promise<boolean> {
-    const sha256 = request.sha256!.toLowerCase();
-    if ((await this.get(sha256, { verify: "changed" })).kind === "hit") return false;
-    const prefix = `${sha256Hex(request.url).slice(0, 32)}.`;
-    const mine = basename(destination);
-    const names = await this.#fewAtATime(() => this.#readdir(this.partialDir));
-    if (names.some((n) => n.startsWith(prefix) && n.endsWith(".done") && n !== mine)) return false;
-    return (await this.get(sha256, { verify: "changed" })).kind !== "hit";
+  async #lookAgain(request: ObtainRequest, sha256: string): Promise<ObtainResult | undefined> {
+    const published = await this.get(sha256, { verify: "changed" });
+    if (published.kind === "hit") {
+      return { ...published.info, path: published.path, fetched: false };
+    }
+    const theirs = await this.#publishFinished(request, sha256.toLowerCase(), true);
+    if (theirs !== undefined) return theirs;
+    const moved = await this.get(sha256, { verify: "changed" });
+    if (moved.kind === "hit") return { ...moved.info, path: moved.path, fetched: false };
+    return undefined;
   }
 
   /** Transfers a file into the partial area and publishes it in the cache. */
@@ -1236,7 +1226,11 @@ export class LocalDirStore implements CacheStore {
         ...(request.size === undefined ? {} : { size: request.size }),
         ...(request.headers === undefined ? {} : { headers: request.headers }),
         ...(failIfBusy
-          ? { failIfBusy, stillNeeded: () => this.#stillNeeded(request, destination) }
+          ? {
+            failIfBusy,
+            stillNeeded: async () =>
+              (await this.#lookAgain(request, request.sha256!)) === undefined,
+          }
           : {}),
       },
       signal === undefined ? {} : { signal },

@@ -721,7 +721,7 @@ for (const where of ["in the cache", "still in the partial area"] as const) {
 
 Deno.test("an entry's side-car is written once as a new file and then rewritten in place: no inode is freed", async () => {
   // A rename over the old side-car frees an inode per rewrite; on ext4 without a journal every
-  // later file created then checks each recently freed inode (half of a cold run's system time).
+  // later file created then checks each recently freed inode (30-40% of a cold run's CPU).
   const ops: string[] = [];
   const fs = new MemoryFs({
     ctimeExact: true,

@@ -785,7 +785,7 @@ export class HttpFetchStrategy implements FetchStrategy {
       const resumedBytes = append ? offset : 0;
       const total = request.size ?? (Number.isFinite(length) ? resumedBytes + length : undefined);
       // The side-car that lets a later run resume is for files worth resuming: a small one is
-      // simply fetched again, and its side-car was two more files made and deleted per transfer
+      // simply fetched again, and its side-car was one more file made and deleted per transfer
       // (most files of a big run are small).
       if (!append && (total === undefined || total >= this.#resumableFrom)) {
         const meta: PartialMeta = { url: request.url };

@@ -35,19 +35,30 @@ async function flipByteKeepMtime(path: string): Promise<void> {
   assert.equal(after.mtime?.getTime(), before.mtime?.getTime());
 }
 
-/** Every file of the manifest hashes to its recorded sha256. */
-async function assertFolderIntact(dest: string): Promise<string[]> {
+/** The files a folder's manifest lists. */
+async function manifestFiles(dest: string): Promise<{ filename: string; sha256: string }[]> {
   const manifest = JSON.parse(await Deno.readTextFile(join(dest, "manifest.json"))) as {
     files: { filename: string; sha256: string }[];
   };
-  for (const f of manifest.files) {
+  return manifest.files;
+}
+
+/** Where the test cache (`dir/cache`) keeps the entry of a sha256. */
+function cacheEntry(dir: string, sha256: string): string {
+  return join(dir, "cache", "archives-v1", sha256.slice(0, 2), sha256);
+}
+
+/** Every file of the manifest hashes to its recorded sha256. */
+async function assertFolderIntact(dest: string): Promise<string[]> {
+  const files = await manifestFiles(dest);
+  for (const f of files) {
     assert.equal(
       await sha256Hex(await Deno.readFile(join(dest, f.filename))),
       f.sha256,
       f.filename,
     );
   }
-  return manifest.files.map((f) => f.filename);
+  return files.map((f) => f.filename);
 }
 
 Deno.test("same-size damage in the folder under a restored mtime is found, repaired in folder and cache, and said", () =>
@@ -84,12 +95,8 @@ Deno.test("a cache entry damaged under a restored mtime is never linked into a n
   withServer(async (server, dir) => {
     const first = await download(server, dir, ["-d", "wh", ...TARGET, "example-app"]);
     assert.equal(first.code, 0, first.stderr);
-    const manifest = JSON.parse(await Deno.readTextFile(join(dir, "wh", "manifest.json"))) as {
-      files: { filename: string; sha256: string }[];
-    };
-    const victim = manifest.files[0]!;
-    const entry = join(dir, "cache", "archives-v1", victim.sha256.slice(0, 2), victim.sha256);
-    await flipByteKeepMtime(entry);
+    const victim = (await manifestFiles(join(dir, "wh")))[0]!;
+    await flipByteKeepMtime(cacheEntry(dir, victim.sha256));
     const next = await download(server, dir, ["-d", "other", ...TARGET, "example-app"]);
     assert.equal(next.code, 0, next.stderr);
     assert.match(next.stderr, /the cached copy was damaged/);
@@ -100,21 +107,16 @@ Deno.test("a run with nothing to do does not look at cache entries it does not n
   withServer(async (server, dir) => {
     const first = await download(server, dir, ["-d", "wh", ...TARGET, "example-app"]);
     assert.equal(first.code, 0, first.stderr);
-    const manifest = JSON.parse(await Deno.readTextFile(join(dir, "wh", "manifest.json"))) as {
-      files: { filename: string; sha256: string }[];
-    };
+    const files = await manifestFiles(join(dir, "wh"));
     // The folder's files become copies of their own (a folder copied off a USB stick), and the
     // cache entry of one is damaged: the folder is right, so a re-run has nothing to do.
-    for (const f of manifest.files) {
+    for (const f of files) {
       const path = join(dir, "wh", f.filename);
       const bytes = await Deno.readFile(path);
       await Deno.remove(path);
       await Deno.writeFile(path, bytes);
     }
-    const victim = manifest.files[0]!;
-    await flipByteKeepMtime(
-      join(dir, "cache", "archives-v1", victim.sha256.slice(0, 2), victim.sha256),
-    );
+    await flipByteKeepMtime(cacheEntry(dir, files[0]!.sha256));
     const again = await download(server, dir, ["-d", "wh", ...TARGET, "example-app"]);
     assert.equal(again.code, 0, again.stderr);
     assert.doesNotMatch(again.stderr, /damaged/, "nothing it needed was damaged");
