@@ -10,10 +10,11 @@
  * index; the first source naming a file wins. Pages are HTML with links to
  * `/files/<filename>#sha256=…` and, when `pep658` is on (PyPI does), a `data-core-metadata` hash
  * and a `/files/<filename>.metadata` file. Files honour single `Range` requests. A fixed latency
- * before every response models a real network. Every request is logged.
+ * before every response models a real network. Every request is logged. With `json`, a client
+ * that accepts PEP 691 JSON gets it, with each file's size (PEP 700), as from PyPI.
  *
- * Standalone: `deno run -A bench/mirror_server.ts [--latency MS] [--no-pep658] [--flat DIR]
- * SIMPLE_DIR...` prints the index URL and serves until killed.
+ * Standalone: `deno run -A bench/mirror_server.ts [--latency MS] [--no-pep658] [--json]
+ * [--flat DIR] SIMPLE_DIR...` prints the index URL and serves until killed.
  *
  * ```ts
  * import { startMirrorServer } from "./mirror_server.ts";
@@ -50,6 +51,11 @@ export interface MirrorServerOptions {
   readonly pep658?: boolean;
   /** Serve only these projects (normalised names); default all. Keeps start-up short. */
   readonly only?: ReadonlySet<string>;
+  /**
+   * Answer a client that accepts it with PEP 691 JSON pages carrying each file's size (PEP 700),
+   * as PyPI does. Default false: the bench's figures are of HTML pages (no sizes).
+   */
+  readonly json?: boolean;
 }
 
 /** One logged request. */
@@ -98,12 +104,15 @@ export class MirrorServerError extends Error {
   }
 }
 
+const JSON_PAGE = "application/vnd.pypi.simple.v1+json";
+
 interface FileEntry {
   path: string;
   /** Known from a PEP 503 page, or computed on first use for flat folders. */
   sha256?: string;
   metadata?: Uint8Array;
   metadataSha256?: string;
+  size?: number;
 }
 
 function projectOf(filename: string): string | undefined {
@@ -300,6 +309,7 @@ export async function startMirrorServer(options: MirrorServerOptions): Promise<M
     done = Promise.all((projects.get(project) ?? []).map(async (filename) => {
       const entry = files.get(filename)!;
       entry.sha256 ??= await sha256File(entry.path);
+      if (options.json) entry.size = (await Deno.stat(entry.path)).size;
       if (!pep658 || !filename.endsWith(".whl")) return;
       try {
         const md = await wheelMetadata(entry.path);
@@ -326,6 +336,24 @@ export async function startMirrorServer(options: MirrorServerOptions): Promise<M
       `${links.join("\n")}\n</body></html>\n`;
   }
 
+  function jsonPage(project: string, names: readonly string[]): string {
+    return JSON.stringify({
+      meta: { "api-version": "1.1" },
+      name: project,
+      versions: [],
+      files: names.map((f) => {
+        const e = files.get(f)!;
+        return {
+          filename: f,
+          url: `/files/${encodeURIComponent(f)}`,
+          hashes: { sha256: e.sha256 },
+          ...(e.size !== undefined ? { size: e.size } : {}),
+          ...(pep658 && e.metadataSha256 ? { "core-metadata": { sha256: e.metadataSha256 } } : {}),
+        };
+      }),
+    });
+  }
+
   async function handle(req: Request, url: URL): Promise<Response> {
     if (latency > 0) await new Promise((r) => setTimeout(r, latency));
     const path = url.pathname;
@@ -345,6 +373,11 @@ export async function startMirrorServer(options: MirrorServerOptions): Promise<M
       const names = projects.get(project);
       if (!names) return new Response("not found", { status: 404 });
       await prepareProject(project);
+      if (options.json && (req.headers.get("accept") ?? "").includes(JSON_PAGE)) {
+        return new Response(jsonPage(project, names), {
+          headers: { "content-type": JSON_PAGE, "cache-control": "max-age=600, public" },
+        });
+      }
       return new Response(page(project, names), {
         headers: {
           "content-type": "text/html; charset=utf-8",
@@ -445,18 +478,21 @@ export async function startMirrorServer(options: MirrorServerOptions): Promise<M
 }
 
 if (import.meta.main) {
-  // Standalone: deno run -A bench/mirror_server.ts [--latency MS] [--no-pep658] [--flat DIR] SIMPLE_DIR...
+  // Standalone: deno run -A bench/mirror_server.ts [--latency MS] [--no-pep658] [--json]
+  //   [--flat DIR] SIMPLE_DIR...
   const args = [...Deno.args];
   const sources: MirrorSource[] = [];
   let latencyMs = 0;
   let pep658 = true;
+  let json = false;
   while (args.length) {
     const a = args.shift()!;
     if (a === "--latency") latencyMs = Number(args.shift());
     else if (a === "--no-pep658") pep658 = false;
+    else if (a === "--json") json = true;
     else if (a === "--flat") sources.push({ kind: "flat", dir: args.shift() ?? "." });
     else sources.push({ kind: "simple", dir: a });
   }
-  const server = await startMirrorServer({ sources, latencyMs, pep658 });
+  const server = await startMirrorServer({ sources, latencyMs, pep658, json });
   console.log(server.indexUrl);
 }

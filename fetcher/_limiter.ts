@@ -1,37 +1,53 @@
 // Concurrency limits (global and per key) and promise sharing for concurrent requests.
 
+/** A waiter for a slot; among waiters the highest priority goes first, then the earliest. */
+interface Waiter {
+  priority: number;
+  seq: number;
+  grant: () => void;
+}
+
 class Semaphore {
   #limit: number;
   #inUse = 0;
-  #waiters: Array<() => void> = [];
+  /** Ordered: highest priority first, then arrival. */
+  #waiters: Waiter[] = [];
+  #seq = 0;
   constructor(size: number) {
     this.#limit = size;
   }
-  acquire(signal?: AbortSignal): Promise<void> {
+  acquire(signal?: AbortSignal, priority = 0): Promise<void> {
     if (this.#inUse < this.#limit) {
       this.#inUse++;
       return Promise.resolve();
     }
     return new Promise((resolve, reject) => {
-      const grant = (): void => {
-        signal?.removeEventListener("abort", onAbort);
-        resolve();
+      const waiter: Waiter = {
+        priority,
+        seq: this.#seq++,
+        grant: () => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve();
+        },
       };
       const onAbort = (): void => {
-        const i = this.#waiters.indexOf(grant);
+        const i = this.#waiters.indexOf(waiter);
         if (i !== -1) this.#waiters.splice(i, 1);
         reject(signal?.reason);
       };
       if (signal?.aborted) return reject(signal.reason);
       signal?.addEventListener("abort", onAbort, { once: true });
-      this.#waiters.push(grant);
+      // After every waiter of at least its priority (a few dozen waiters: a scan is enough).
+      let at = this.#waiters.length;
+      while (at > 0 && this.#waiters[at - 1]!.priority < priority) at--;
+      this.#waiters.splice(at, 0, waiter);
     });
   }
   release(): void {
     this.#inUse--;
     while (this.#inUse < this.#limit && this.#waiters.length > 0) {
       this.#inUse++;
-      this.#waiters.shift()!();
+      this.#waiters.shift()!.grant();
     }
   }
   /** A lower limit takes effect as holders release (none is taken back). */
@@ -87,7 +103,17 @@ export class Limiter {
     return cap;
   }
 
-  async run<T>(key: string, task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  /**
+   * Runs `task` once a slot for `key` and a global slot are free. Waiting tasks get their slots
+   * highest `priority` first (then in arrival order): the fetcher gives a file's size, so the
+   * largest files, the ones that decide when a run ends, are not queued behind small ones.
+   */
+  async run<T>(
+    key: string,
+    task: () => Promise<T>,
+    signal?: AbortSignal,
+    priority = 0,
+  ): Promise<T> {
     let slot = this.#keys.get(key);
     if (!slot) {
       slot = { sem: new Semaphore(this.capOf(key)), users: 0 };
@@ -96,9 +122,9 @@ export class Limiter {
     slot.users++;
     try {
       // Per-key first so a busy host does not hold global slots while it waits.
-      await slot.sem.acquire(signal);
+      await slot.sem.acquire(signal, priority);
       try {
-        await this.#all.acquire(signal);
+        await this.#all.acquire(signal, priority);
         this.#active++;
         this.#peak = Math.max(this.#peak, this.#active);
         try {

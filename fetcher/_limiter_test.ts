@@ -109,3 +109,60 @@ Deno.test("Limiter.throttle() halves a key's cap as running tasks end, keeps it 
   assert.equal(limiter.throttle("host"), 1);
   assert.equal(limiter.throttle("host"), 1);
 });
+
+Deno.test("Limiter gives free slots to the highest priority waiting, then to the earliest", async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 12 }),
+      fc.integer({ min: 1, max: 3 }),
+      async (priorities, global) => {
+        const limiter = new Limiter(global);
+        // Hold every slot so that all the tasks below wait, then free them at once.
+        const holders: (() => void)[] = [];
+        const held = Array.from(
+          { length: global },
+          () => limiter.run("h", () => new Promise<void>((r) => holders.push(r))),
+        );
+        const order: number[] = [];
+        const waiting = priorities.map((p, i) =>
+          limiter.run(
+            "h",
+            () => {
+              order.push(i);
+              return Promise.resolve();
+            },
+            undefined,
+            p,
+          )
+        );
+        while (holders.length < global) await tick();
+        for (const release of holders) release();
+        await Promise.all([...held, ...waiting]);
+        const expected = priorities.map((p, i) => ({ p, i }))
+          .sort((a, b) => b.p - a.p || a.i - b.i).map((x) => x.i);
+        assert.deepEqual(order, expected);
+      },
+    ),
+    { numRuns: 100 },
+  );
+});
+
+Deno.test("Limiter keeps the order of the others when a waiting task is cancelled", async () => {
+  const limiter = new Limiter(1);
+  let release!: () => void;
+  const first = limiter.run("h", () => new Promise<void>((r) => (release = r)));
+  const order: string[] = [];
+  const task = (name: string) => () => {
+    order.push(name);
+    return Promise.resolve();
+  };
+  const controller = new AbortController();
+  const small = limiter.run("h", task("small"), undefined, 1);
+  const big = limiter.run("h", task("big"), controller.signal, 9);
+  const medium = limiter.run("h", task("medium"), undefined, 5);
+  controller.abort(new Error("gone"));
+  await assert.rejects(big, /gone/);
+  release();
+  await Promise.all([first, small, medium]);
+  assert.deepEqual(order, ["medium", "small"]);
+});

@@ -218,6 +218,31 @@ Deno.test("fetch() deletes the file and names both hashes and the URL on a hash 
   assert.deepEqual([...fs.disk.files.keys()], []);
 });
 
+Deno.test("fetch() starts the largest waiting file first when every slot is taken", async () => {
+  const started: string[] = [];
+  let releaseFirst!: () => void;
+  const firstHeld = new Promise<void>((r) => (releaseFirst = r));
+  const fetcher = new HttpFetchStrategy({
+    fs: new MemoryFs(),
+    concurrency: 1,
+    fetch: async (input) => {
+      const name = String(input).split("/").pop()!;
+      started.push(name);
+      if (name === "first.whl") await firstHeld;
+      return new Response("x".repeat(Number(/-(\d+)/.exec(name)?.[1] ?? 1)));
+    },
+  });
+  const get = (name: string, size: number) =>
+    fetcher.fetch({ url: `https://h/${name}`, destination: `/o/${name}`, size });
+  const first = get("first.whl", 1);
+  // Queued while the one slot is busy, smallest first: the order they are asked in.
+  const rest = [get("a-1.whl", 1), get("b-30.whl", 30), get("c-5.whl", 5), get("d-30.whl", 30)];
+  await new Promise((r) => setTimeout(r, 0));
+  releaseFirst();
+  await Promise.all([first, ...rest]);
+  assert.deepEqual(started, ["first.whl", "b-30.whl", "d-30.whl", "c-5.whl", "a-1.whl"]);
+});
+
 Deno.test("fetch() checks the expected size", async () => {
   const fetcher = new HttpFetchStrategy({
     fs: new MemoryFs(),
