@@ -3,14 +3,14 @@
 // lexically and up front so nothing is written from an archive that breaks them).
 
 import { promisify } from "node:util";
-import { gunzip } from "node:zlib";
 import * as fsp from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { readTar } from "./_tar.ts";
 import { errnoOf } from "./_util.ts";
 import { BuildError } from "./types.ts";
 
-const gunzipAsync = promisify(gunzip);
+// node:zlib is loaded when a gzip archive is first read, not when the CLI starts.
+let gunzipAsync: ((bytes: Uint8Array) => Promise<Uint8Array>) | undefined;
 
 /** A member with a checked, normalised, relative `/`-separated path. */
 export interface ArchiveMember {
@@ -94,6 +94,7 @@ export async function readArchive(bytes: Uint8Array, label: string): Promise<Arc
     let tar = bytes;
     if (startsWith(bytes, [0x1f, 0x8b])) {
       try {
+        gunzipAsync ??= promisify((await import("node:zlib")).gunzip);
         tar = new Uint8Array(await gunzipAsync(bytes));
       } catch (e) {
         throw bad(label, `not a valid gzip stream (${e instanceof Error ? e.message : e})`, e);

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { createWriteStream, type WriteStream } from "node:fs";
 import type { ProcessOutcome, RunProcess, RunProcessOptions } from "./types.ts";
 
@@ -42,12 +42,14 @@ function closeStream(stream: WriteStream): Promise<void> {
  * if (out.kind !== "not-found") throw new Error(out.kind);
  * ```
  */
-export const runProcess: RunProcess = (
+export const runProcess: RunProcess = async (
   command: string,
   args: readonly string[],
   options: RunProcessOptions,
-): Promise<ProcessOutcome> =>
-  new Promise((resolve) => {
+): Promise<ProcessOutcome> => {
+  // Loaded on the first command run, not when the CLI starts (most runs build nothing).
+  const { spawn } = await import("node:child_process");
+  return await new Promise((resolve) => {
     if (options.signal?.aborted) {
       resolve({ kind: "exited", code: null, signal: "SIGTERM", stdout: "", stderr: "" });
       return;
@@ -55,7 +57,7 @@ export const runProcess: RunProcess = (
     const log = options.logFile === undefined
       ? undefined
       : createWriteStream(options.logFile, { flags: "a" });
-    let child: ReturnType<typeof spawn>;
+    let child: ChildProcess;
     const onAbort = () => child.kill("SIGTERM");
     try {
       child = spawn(command, [...args], {
@@ -109,3 +111,4 @@ export const runProcess: RunProcess = (
       finish({ kind: "exited", code, signal, stdout, stderr });
     });
   });
+};

@@ -21,6 +21,7 @@ import { normalizeName } from "../pep/name.ts";
 import { isNotFound, writeAtomic } from "./_atomic.ts";
 import { decodeMsgpack, type MsgValue } from "./_msgpack.ts";
 import { CacheError } from "./types.ts";
+import { byFilename } from "./_order.ts";
 
 /** One wheel found in a uv cache. */
 export interface UvWheelEntry {
@@ -237,7 +238,7 @@ export class UvCacheReader {
         seen.set(filename, entry);
       }
     }
-    return [...seen.values()].sort((a, b) => a.filename.localeCompare(b.filename));
+    return [...seen.values()].sort(byFilename);
   }
 
   /**

@@ -31,6 +31,7 @@ import {
 } from "./_atomic.ts";
 import type { LocalDirStore } from "./local_dir_store.ts";
 import { CacheError } from "./types.ts";
+import { byFilename } from "./_order.ts";
 
 /** A file the wheelhouse must contain. */
 export interface WantedFile {
@@ -276,7 +277,7 @@ function page(title: string, lines: string[]): string {
  * ```
  */
 export function renderFindLinksPage(entries: readonly ManifestEntry[]): string {
-  const sorted = [...entries].sort((a, b) => a.filename.localeCompare(b.filename));
+  const sorted = [...entries].sort(byFilename);
   return page("Links", sorted.map((e) => anchor(encodeURIComponent(e.filename), e)));
 }
 
@@ -326,7 +327,7 @@ export function renderSimpleTree(
     }) + "\n",
   );
   for (const project of projects) {
-    const files = byProject.get(project)!.sort((a, b) => a.filename.localeCompare(b.filename));
+    const files = byProject.get(project)!.sort(byFilename);
     out.set(
       `${SIMPLE}/${project}/index.html`,
       page(

@@ -412,3 +412,40 @@ Deno.test("a sync that changes nothing rewrites none of the side files; one that
   }
   assert.match(new TextDecoder().decode(await fs.readFile("/wh/index.html")), /b-1\.0-py3/);
 });
+
+Deno.test("renderFindLinksPage() and renderSimpleTree() list files in code-point order, whatever the locale", () => {
+  // Collation would put "pillow-10.0" before "Pillow-9.0" (letters first, case later) and
+  // "attrs" before "Pillow"; code points put every capital first. The order must not depend on
+  // the machine that wrote the folder, and comparing by code point needs no collator (whose
+  // set-up cost every run 7-10 ms).
+  const names = [
+    "pillow-10.0-cp311-cp311-manylinux_2_28_x86_64.whl",
+    "attrs-23.1-py3-none-any.whl",
+    "Pillow-9.0.tar.gz",
+  ];
+  const entries = names.map((filename) => ({
+    filename,
+    project: filename.startsWith("attrs") ? "attrs" : "pillow",
+    sha256: "a".repeat(64),
+    size: 1,
+    url: "u",
+    targets: [],
+  }));
+  const order = (html: string) =>
+    [...html.matchAll(/>([^<>]+\.(?:whl|tar\.gz))<\/a>/g)].map((m) => m[1]);
+  assert.deepEqual(order(renderFindLinksPage(entries)), [
+    "Pillow-9.0.tar.gz",
+    "attrs-23.1-py3-none-any.whl",
+    "pillow-10.0-cp311-cp311-manylinux_2_28_x86_64.whl",
+  ]);
+  const tree = renderSimpleTree(entries);
+  assert.deepEqual(order(tree.get("simple/pillow/index.html")!), [
+    "Pillow-9.0.tar.gz",
+    "pillow-10.0-cp311-cp311-manylinux_2_28_x86_64.whl",
+  ]);
+  const json = JSON.parse(tree.get("simple/pillow/index.json")!);
+  assert.deepEqual(json.files.map((f: { filename: string }) => f.filename), [
+    "Pillow-9.0.tar.gz",
+    "pillow-10.0-cp311-cp311-manylinux_2_28_x86_64.whl",
+  ]);
+});

@@ -2,7 +2,6 @@
 // the interpreter that runs it; we have no interpreter of our own, so we ask the machine: the OS
 // and CPU from the runtime, the C library and its version from `getconf`/`ldd`, the Python version
 // from `python3` when there is one. Everything that runs a command is injected so tests can fake it.
-import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fsp from "node:fs/promises";
 import process from "node:process";
@@ -43,12 +42,15 @@ export interface HostFacts {
 export const FALLBACK_PYTHON = "3.12";
 
 /** Runs a command; undefined when it is missing or exits non-zero. */
-export const processRun: RunCommand = (cmd, args) =>
-  new Promise((resolve) => {
+export const processRun: RunCommand = async (cmd, args) => {
+  // Loaded only when Python must be asked (a run with cached host facts never spawns).
+  const { execFile } = await import("node:child_process");
+  return await new Promise((resolve) => {
     execFile(cmd, args, { encoding: "utf8", timeout: 20_000 }, (error, stdout, stderr) => {
       resolve(error === null ? stdout + stderr : undefined);
     });
   });
+};
 
 /** Gathers the facts about this machine that decide its target. */
 export async function detectHost(
