@@ -3,6 +3,7 @@ import {
   detectHost,
   detectHostCached,
   FALLBACK_PYTHON,
+  hostFingerprint,
   hostPreset,
   hostTarget,
   type RunCommand,
@@ -108,6 +109,36 @@ Deno.test("detectHostCached() asks the host once, again when what decides Python
     now += 25 * 60 * 60 * 1000;
     await detectHostCached(options);
     assert.equal(detections, 5, "answers expire after a day");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("hostFingerprint() names the first python3 in PATH order, then python, with its mtime", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    for (const d of ["a", "b", "c"]) await Deno.mkdir(`${dir}/${d}`);
+    await Deno.writeTextFile(`${dir}/b/python3`, "");
+    await Deno.writeTextFile(`${dir}/c/python3`, "");
+    await Deno.writeTextFile(`${dir}/a/python`, "");
+    await Deno.mkdir(`${dir}/a/python3`); // a folder is not the interpreter
+    const env: Record<string, string> = { PATH: `${dir}/a::${dir}/b:${dir}/c`, HOME: dir };
+    const print = () => hostFingerprint((k) => env[k], dir);
+    const first = await print();
+    assert.match(first, new RegExp(`^python3=${dir}/b/python3@\\d+$`, "m"));
+    assert.doesNotMatch(first, /c\/python3|a\/python@/);
+    await Deno.utime(`${dir}/b/python3`, 1, 1);
+    assert.notEqual(await print(), first, "an upgrade in place changes the fingerprint");
+    env["PATH"] = `${dir}/a`;
+    assert.match(await print(), new RegExp(`^python=${dir}/a/python@\\d+$`, "m"));
+    // Version files up the tree count, nearest first, each with its content.
+    await Deno.mkdir(`${dir}/w/x`, { recursive: true });
+    await Deno.writeTextFile(`${dir}/w/.python-version`, "3.12\n");
+    await Deno.writeTextFile(`${dir}/.tool-versions`, "python 3.11\n");
+    const lines = (await hostFingerprint((k) => env[k], `${dir}/w/x`)).split("\n");
+    const w = lines.indexOf(`${dir}/w/.python-version=3.12`);
+    const top = lines.indexOf(`${dir}/.tool-versions=python 3.11`);
+    assert.ok(w !== -1 && top !== -1 && w < top, lines.join("\n"));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
