@@ -9,9 +9,6 @@ import { readTar } from "./_tar.ts";
 import { errnoOf } from "./_util.ts";
 import { BuildError } from "./types.ts";
 
-// node:zlib is loaded when a gzip archive is first read, not when the CLI starts.
-let gunzipAsync: ((bytes: Uint8Array) => Promise<Uint8Array>) | undefined;
-
 /** A member with a checked, normalised, relative `/`-separated path. */
 export interface ArchiveMember {
   path: string;
@@ -94,8 +91,9 @@ export async function readArchive(bytes: Uint8Array, label: string): Promise<Arc
     let tar = bytes;
     if (startsWith(bytes, [0x1f, 0x8b])) {
       try {
-        gunzipAsync ??= promisify((await import("node:zlib")).gunzip);
-        tar = new Uint8Array(await gunzipAsync(bytes));
+        // node:zlib is loaded when a gzip archive is first read, not when the CLI starts.
+        const { gunzip } = await import("node:zlib");
+        tar = new Uint8Array(await promisify(gunzip)(bytes));
       } catch (e) {
         throw bad(label, `not a valid gzip stream (${e instanceof Error ? e.message : e})`, e);
       }

@@ -43,6 +43,7 @@ import {
   writeAtomic,
   writeTemp,
 } from "./_atomic.ts";
+import { byFilename } from "./_order.ts";
 import {
   type CacheEntryInfo,
   CacheError,
@@ -318,7 +319,8 @@ export class LocalDirStore implements CacheStore {
    * place, not through a temporary file and a rename: an entry's side-car is rewritten as its
    * fingerprint changes (published, then linked into a folder), and each rename over the old
    * one freed an inode. Where ext4 runs without a journal, every later file created checks each
-   * recently freed inode (`recently_deleted`): 30-40% of a 200-wheel cold run's CPU went there. A reader that meets it half-written sees no valid JSON and hashes the bytes.
+   * recently freed inode (`recently_deleted`): 30-40% of a 200-wheel cold run's CPU went there.
+   * A reader that meets it half-written sees no valid JSON and hashes the bytes.
    */
   async #writeSideCar(path: string, entry: CacheEntryInfo): Promise<void> {
     const bytes = new TextEncoder().encode(JSON.stringify(entry));
@@ -800,7 +802,7 @@ export class LocalDirStore implements CacheStore {
       if (line === undefined || line.sha256 !== file.slice(0, -5)) continue;
       if (await this.has(line.sha256)) out.files.push(line);
     }
-    out.files.sort((a, b) => a.filename < b.filename ? -1 : a.filename > b.filename ? 1 : 0);
+    out.files.sort(byFilename);
     out.pages.sort();
     return out;
   }
@@ -1191,15 +1193,13 @@ export class LocalDirStore implements CacheStore {
    * after a wait for the other's lock, and again once this process holds the lock itself.
    */
   async #lookAgain(request: ObtainRequest, sha256: string): Promise<ObtainResult | undefined> {
-    const published = await this.get(sha256, { verify: "changed" });
-    if (published.kind === "hit") {
-      return { ...published.info, path: published.path, fetched: false };
-    }
-    const theirs = await this.#publishFinished(request, sha256.toLowerCase(), true);
-    if (theirs !== undefined) return theirs;
-    const moved = await this.get(sha256, { verify: "changed" });
-    if (moved.kind === "hit") return { ...moved.info, path: moved.path, fetched: false };
-    return undefined;
+    const inCache = async (): Promise<ObtainResult | undefined> => {
+      const hit = await this.get(sha256, { verify: "changed" });
+      return hit.kind === "hit" ? { ...hit.info, path: hit.path, fetched: false } : undefined;
+    };
+    return await inCache() ??
+      await this.#publishFinished(request, sha256.toLowerCase(), true) ??
+      await inCache();
   }
 
   /** Transfers a file into the partial area and publishes it in the cache. */

@@ -18,6 +18,7 @@ import { parsePylock, type PylockFile } from "../pep/pylock.ts";
 import { parseRequirementsFile, type RequirementLine } from "../pep/requirements_file.ts";
 import type { Version } from "../pep/version.ts";
 import { errorCode, hashStream, isNotFound } from "./_atomic.ts";
+import { byFilename } from "./_order.ts";
 import { type ManifestEntry, parseManifest } from "./wheelhouse_store.ts";
 
 /**
@@ -264,7 +265,7 @@ export async function verifyWheelhouse(
 
   const files: VerifiedFile[] = [];
   const byName = new Map<string, ManifestEntry>();
-  for (const entry of [...manifest.files].sort((a, b) => a.filename < b.filename ? -1 : 1)) {
+  for (const entry of [...manifest.files].sort(byFilename)) {
     if (byName.has(entry.filename)) continue;
     byName.set(entry.filename, entry);
     const expected = entry.sha256.toLowerCase();

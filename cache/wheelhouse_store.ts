@@ -33,6 +33,9 @@ import type { LocalDirStore } from "./local_dir_store.ts";
 import { CacheError } from "./types.ts";
 import { byFilename } from "./_order.ts";
 
+// The one order of file listings (folder pages, the cache's catalogue, `serve`'s pages).
+export { byFilename };
+
 /** A file the wheelhouse must contain. */
 export interface WantedFile {
   /** The file name to use in the wheelhouse, as the index gave it. */

@@ -3,7 +3,6 @@
 /** A waiter for a slot; among waiters the highest priority goes first, then the earliest. */
 interface Waiter {
   priority: number;
-  seq: number;
   grant: () => void;
 }
 
@@ -12,7 +11,6 @@ class Semaphore {
   #inUse = 0;
   /** Ordered: highest priority first, then arrival. */
   #waiters: Waiter[] = [];
-  #seq = 0;
   constructor(size: number) {
     this.#limit = size;
   }
@@ -24,7 +22,6 @@ class Semaphore {
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
         priority,
-        seq: this.#seq++,
         grant: () => {
           signal?.removeEventListener("abort", onAbort);
           resolve();

@@ -1,5 +1,6 @@
 // The lookups a source answers from: its files by name and by project (each project's files
 // sorted by name), and the sorted project list. Shared by the folder and cache sources.
+import { byFilename } from "../cache/wheelhouse_store.ts";
 import type { SourceFile } from "./types.ts";
 
 /** A source's files, indexed. */
@@ -7,11 +8,6 @@ export interface FileIndex {
   byName: Map<string, SourceFile>;
   byProject: Map<string, SourceFile[]>;
   projects: string[];
-}
-
-/** Orders files by name. */
-export function byFilename(a: SourceFile, b: SourceFile): number {
-  return a.filename < b.filename ? -1 : a.filename > b.filename ? 1 : 0;
 }
 
 /** Indexes files (names are unique: the caller has chosen one file per name). */

@@ -17,7 +17,7 @@ import { parseDistFilename } from "../pep/filename.ts";
 import type { DistFile, IndexClient } from "../index/types.ts";
 import type { LocalDirStore } from "../cache/local_dir_store.ts";
 import type { FetchStrategy } from "../fetcher/types.ts";
-import { byFilename } from "./_file_index.ts";
+import { byFilename } from "../cache/wheelhouse_store.ts";
 import { metadataOfHandle, streamHandle } from "./_file_stream.ts";
 import { nodeServeFs } from "./_node_fs.ts";
 import type {
