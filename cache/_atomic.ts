@@ -168,11 +168,35 @@ export async function writeAtomic(
 
 /**
  * What identifies a file's state without reading it: size, mtime, ctime and inode, as git's
- * index does. Any write, rename, link or `utime` changes it, so a byte flipped under a restored
- * mtime is seen. Two equal fingerprints mean "nobody touched it since".
+ * index does, and the link count. Any write, rename, link or `utime` changes it, so a byte
+ * flipped under a restored mtime is seen. Two equal fingerprints mean "nobody touched it since".
  */
 export function statFingerprint(st: FileStat): string {
-  return `${st.size}:${st.mtimeMs}:${st.ctimeMs ?? ""}:${st.ino ?? ""}`;
+  return `${st.size}:${st.mtimeMs}:${st.ctimeMs ?? ""}:${st.ino ?? ""}:${st.nlink ?? ""}`;
+}
+
+/**
+ * Whether a file last known good with the fingerprint `recorded` still holds those bytes, as far
+ * as its stat `st` tells: the fingerprint is the same, or only names of the file were removed
+ * since. Removing a folder of hard links to cache entries changes each entry's ctime (its link
+ * count) and none of its bytes, and nobody tells the cache: every later run hashed every entry
+ * it linked again. So a changed ctime is taken for removed names when the link count fell and
+ * size, mtime and inode are the recorded ones. (Links the cache makes itself are recorded as
+ * they are made; a link count that grew behind its back is hashed.) What this cannot see: bytes
+ * rewritten in place, with the old mtime put back on purpose, in the same interval as a name of
+ * the file was removed (`verify` hashes everything). A record from before link counts were kept
+ * holds only unchanged.
+ */
+export function fingerprintHolds(recorded: string | undefined, st: FileStat): boolean {
+  if (recorded === undefined) return false;
+  const now = statFingerprint(st);
+  if (recorded === now) return true;
+  const [size, mtime, ctime, ino, links] = recorded.split(":");
+  const [size2, mtime2, ctime2, ino2, links2] = now.split(":");
+  if (size !== size2 || mtime !== mtime2 || ino !== ino2 || ino === "" || ino === "0") return false;
+  // An older record (four fields) of the same ctime: nothing changed.
+  if (links === undefined) return ctime === ctime2;
+  return ctime !== ctime2 && links !== "" && links2 !== "" && Number(links2) < Number(links);
 }
 
 /** How long a change after a fine (sub-second) but not exact ctime can leave it unchanged. */

@@ -34,6 +34,7 @@ import { parseDistFilename } from "../pep/filename.ts";
 import { isValidName, normalizeName } from "../pep/name.ts";
 import {
   errorCode,
+  fingerprintHolds,
   hashStream,
   isNotFound,
   recordableFingerprint,
@@ -410,8 +411,18 @@ export class LocalDirStore implements CacheStore {
     // no recordable fingerprint where ctime has whole seconds: without this, every file a cold
     // run had just downloaded and hashed was hashed again before delivery, twice).
     const unchanged = mode === "changed" &&
-      ((info.fingerprint === current && info.recordedSize === size) ||
+      ((fingerprintHolds(info.fingerprint, stat) && info.recordedSize === size) ||
         this.#known.get(key) === current);
+    if (unchanged && info.fingerprint !== current && this.#known.get(key) !== current) {
+      // Only its names changed (a folder of links removed): recorded as it is now, so bytes
+      // changed from here on under a restored mtime are seen.
+      this.#known.set(key, current);
+      const now = recordableFingerprint(stat, this.#now());
+      if (now !== undefined) {
+        const { recordedSize: _r, fingerprint: _f, ...known } = info;
+        await this.#writeSideCar(path, { ...known, fingerprint: now });
+      }
+    }
     if (mode !== false && !unchanged) {
       let actual: string;
       try {
@@ -457,7 +468,7 @@ export class LocalDirStore implements CacheStore {
     const current = statFingerprint(stat);
     if (this.#known.get(key) === current) return true;
     const info = await this.#readInfo(key, stat.size);
-    return info.fingerprint === current && info.recordedSize === stat.size;
+    return fingerprintHolds(info.fingerprint, stat) && info.recordedSize === stat.size;
   }
 
   /**

@@ -3,7 +3,8 @@ import { createHash } from "node:crypto";
 import fc from "fast-check";
 import { HttpFetchStrategy } from "../fetcher/http_fetch_strategy.ts";
 import { CrashError, MemoryFs } from "../fetcher/memory_fs.ts";
-import type { FetchRequest, FetchResult, FetchStrategy } from "../fetcher/types.ts";
+import type { FetchRequest, FetchResult, FetchStrategy, FileSystem } from "../fetcher/types.ts";
+import { nodeFs } from "../fetcher/node_fs.ts";
 import { LocalDirStore } from "./local_dir_store.ts";
 import { CacheError } from "./types.ts";
 
@@ -488,6 +489,49 @@ Deno.test('get({ verify: "changed" }) hashes an entry whose bytes changed under 
     await Deno.utime(path, before.atime!, before.mtime!);
     const after = await store.get(info.sha256, { verify: "changed" });
     assert.deepEqual(after, { kind: "miss", reason: "corrupt" });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test('get({ verify: "changed" }) trusts an entry whose only change is a folder of its links removed', async () => {
+  // `rm -rf wheels && wheelhouse download -d wheels`: removing the old folder's hard links
+  // changes every entry's ctime (its link count), not its bytes. Every warm run into a new
+  // folder hashed all it linked (98 MB: 0.21 s became 0.40 s).
+  const dir = await Deno.makeTempDir();
+  try {
+    const reads: string[] = [];
+    const fs: FileSystem = {
+      ...nodeFs,
+      read: (path, options) => {
+        reads.push(path);
+        return nodeFs.read(path, options);
+      },
+    };
+    const later = () => Date.now() + 5_000; // past any racy window
+    const first = new LocalDirStore(`${dir}/cache`, { fs, now: later });
+    const info = await first.put({ bytes: enc.encode("wheel bytes") }, { filename: "a.whl" });
+    await Deno.mkdir(`${dir}/wheels`);
+    await Deno.link(first.pathOf(info.sha256), `${dir}/wheels/a.whl`);
+    await first.linked(info.sha256);
+    await new Promise((r) => setTimeout(r, 1_100)); // ctime moves even where it has whole seconds
+    await Deno.remove(`${dir}/wheels`, { recursive: true });
+    reads.length = 0;
+    const next = new LocalDirStore(`${dir}/cache`, { fs, now: later });
+    assert.equal((await next.get(info.sha256, { verify: "changed" })).kind, "hit");
+    assert.deepEqual(reads, [], "not hashed");
+    // That lookup recorded the entry as it is now: bytes changed later under a restored mtime
+    // (the link count staying put) are still seen.
+    const path = next.pathOf(info.sha256);
+    const before = await Deno.stat(path);
+    await new Promise((r) => setTimeout(r, 1_100));
+    await Deno.writeFile(path, enc.encode("wheel bytez"), { create: false });
+    await Deno.utime(path, before.atime!, before.mtime!);
+    const third = new LocalDirStore(`${dir}/cache`, { fs, now: later });
+    assert.deepEqual(await third.get(info.sha256, { verify: "changed" }), {
+      kind: "miss",
+      reason: "corrupt",
+    });
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -21,11 +21,11 @@ import { normalizeName } from "../pep/name.ts";
 import {
   type AtomicOptions,
   errorCode,
+  fingerprintHolds,
   hashStream,
   isNotFound,
   recordableFingerprint,
   renameWithRetry,
-  statFingerprint,
   tempName,
   writeAtomic,
 } from "./_atomic.ts";
@@ -578,7 +578,7 @@ export class WheelhouseStore {
       const listed = manifest.get(name);
       if (
         !options.verify && listed !== undefined && listed.size === st.size &&
-        (state.get(name) === statFingerprint(st) ||
+        (fingerprintHolds(state.get(name), st) ||
           await options.cache?.vouches(listed.sha256, st))
       ) {
         present.set(name, { size: st.size, sha256: listed.sha256 });

@@ -381,6 +381,37 @@ Deno.test("a folder's files are not hashed again because the cache linked them i
   assert.ok(reads.length > 0);
 });
 
+Deno.test("a folder's files are not hashed again because another folder of links to them was removed", async () => {
+  // `rm -rf` of an older folder changes the shared inode's ctime and link count, not its bytes.
+  let clock = 1_700_000_000_123.25;
+  const reads: string[] = [];
+  const fs = new MemoryFs({
+    now: () => (clock += 1.5),
+    ctimeExact: true,
+    fault: (op, path) => {
+      if (op === "read" && path.endsWith(".whl")) reads.push(path);
+      return undefined;
+    },
+  });
+  const bytes = enc.encode("wheel bytes");
+  const wanted = [{
+    filename: "a-1.0-py3-none-any.whl",
+    sha256: sha256(bytes),
+    url: "https://x/a-1.0-py3-none-any.whl",
+  }];
+  const cache = new LocalDirStore("/cache", { fs, now: () => clock });
+  await cache.put({ bytes }, { filename: "a-1.0-py3-none-any.whl" });
+  await new WheelhouseStore("/old", { fs }).sync(wanted, { cache });
+  await new WheelhouseStore("/wh", { fs }).sync(wanted, { cache });
+  await fs.rm("/old", { recursive: true });
+  reads.length = 0;
+  const next = new LocalDirStore("/cache", { fs, now: () => clock });
+  const present = await new WheelhouseStore("/wh", { fs }).scan({ cache: next });
+  assert.deepEqual(present.get("a-1.0-py3-none-any.whl"), { size: 11, sha256: sha256(bytes) });
+  assert.equal((await next.get(sha256(bytes), { verify: "changed" })).kind, "hit");
+  assert.deepEqual(reads, []);
+});
+
 Deno.test("a sync that changes nothing rewrites none of the side files; one that changes them does", async () => {
   const fs = new MemoryFs();
   const cache = new LocalDirStore("/cache", { fs });

@@ -24,8 +24,8 @@ export interface PreciseStat {
 type Statx = (path: string) => Promise<PreciseStat | undefined>;
 
 const AT_FDCWD = -100;
-// STATX_TYPE | STATX_MODE | STATX_INO | STATX_SIZE | STATX_MTIME | STATX_CTIME
-const MASK = 0x1 | 0x2 | 0x100 | 0x200 | 0x40 | 0x80;
+// STATX_TYPE | STATX_MODE | STATX_NLINK | STATX_INO | STATX_SIZE | STATX_MTIME | STATX_CTIME
+const MASK = 0x1 | 0x2 | 0x4 | 0x100 | 0x200 | 0x40 | 0x80;
 const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
 const S_IFDIR = 0o040000;
@@ -82,7 +82,7 @@ function load(): Statx | undefined {
   }
 }
 
-// struct statx (linux/stat.h): stx_mask u32 @0, stx_mode u16 @28, stx_ino u64 @32,
+// struct statx (linux/stat.h): stx_mask u32 @0, stx_nlink u32 @16, stx_mode u16 @28, stx_ino u64 @32,
 // stx_size u64 @40, stx_ctime @96 and stx_mtime @112 as { i64 tv_sec; u32 tv_nsec; },
 // stx_dev_major u32 @136, stx_dev_minor u32 @140.
 function decode(out: Uint8Array): PreciseStat | undefined {
@@ -100,6 +100,7 @@ function decode(out: Uint8Array): PreciseStat | undefined {
       mtimeMs: ms(112),
       ctimeMs: ms(96),
       ino: Number(view.getBigUint64(32, true)),
+      nlink: view.getUint32(16, true),
     },
     device: `${view.getUint32(136, true)}:${view.getUint32(140, true)}`,
   };

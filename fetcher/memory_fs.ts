@@ -139,6 +139,25 @@ export class MemoryFs implements FileSystem {
     return this.#options.now?.() ?? Date.now();
   }
 
+  /** How many names the file has (hard links share one entry). */
+  #links(entry: object): number {
+    let n = 0;
+    for (const other of this.disk.files.values()) if (other === entry) n++;
+    return n;
+  }
+
+  /**
+   * Takes one name of a file away. A file with names left records the change in its ctime (its
+   * link count changed), as on POSIX.
+   */
+  #unname(path: string): boolean {
+    const entry = this.disk.files.get(path);
+    if (entry === undefined) return false;
+    this.disk.files.delete(path);
+    if (this.#links(entry) > 0) entry.ctimeMs = this.#now();
+    return true;
+  }
+
   #requireParent(op: string, path: string): void {
     if (!this.disk.dirs.has(posix.dirname(path))) throw new FsError("ENOENT", op, path);
   }
@@ -219,6 +238,7 @@ export class MemoryFs implements FileSystem {
         mtimeMs: entry.mtimeMs,
         ctimeMs: entry.ctimeMs ?? entry.mtimeMs,
         ino: entry.ino ?? 0,
+        nlink: this.#links(entry),
         ...(this.#options.ctimeExact === true ? { ctimeExact: true } : {}),
       };
     }
@@ -234,18 +254,19 @@ export class MemoryFs implements FileSystem {
     this.#requireParent("rename", b);
     if (this.disk.dirs.has(b)) throw new FsError("EISDIR", "rename", b);
     this.disk.files.delete(a);
+    if (this.disk.files.get(b) !== entry) this.#unname(b);
     entry.ctimeMs = this.#now();
     this.disk.files.set(b, entry);
   }
 
   async unlink(path: string): Promise<void> {
     const p = await this.#enter("unlink", path);
-    if (!this.disk.files.delete(p)) throw new FsError("ENOENT", "unlink", p);
+    if (!this.#unname(p)) throw new FsError("ENOENT", "unlink", p);
   }
 
   async rm(path: string, options?: { recursive?: boolean }): Promise<void> {
     const p = await this.#enter("rm", path);
-    if (this.disk.files.delete(p)) return;
+    if (this.#unname(p)) return;
     if (!this.disk.dirs.has(p)) return;
     const prefix = p === "/" ? "/" : `${p}/`;
     const children = [...this.disk.files.keys(), ...this.disk.dirs].filter((k) =>
@@ -253,7 +274,7 @@ export class MemoryFs implements FileSystem {
     );
     if (children.length > 0 && !options?.recursive) throw new FsError("ENOTEMPTY", "rm", p);
     for (const k of children) {
-      this.disk.files.delete(k);
+      this.#unname(k);
       this.disk.dirs.delete(k);
     }
     if (p !== "/") this.disk.dirs.delete(p);
@@ -312,6 +333,7 @@ export class MemoryFs implements FileSystem {
     if (!entry) throw new FsError("ENOENT", "copyFile", a);
     this.#requireParent("copyFile", b);
     const now = this.#now();
+    this.#unname(b);
     this.disk.files.set(b, { data: entry.data.slice(), mtimeMs: now, ctimeMs: now, ino: ++inodes });
   }
 }

@@ -75,6 +75,7 @@ export const nodeFs: FileSystem = {
       mtimeMs: s.mtimeMs,
       ctimeMs: s.ctimeMs,
       ino: s.ino,
+      nlink: s.nlink,
     };
     // Whole-second ctime (Deno's node:fs) is never exact, whatever the file system keeps.
     const exact = s.ctimeMs % 1000 !== 0 && await exactCtime(`n${s.dev}`, path);

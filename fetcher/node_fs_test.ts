@@ -10,7 +10,7 @@ import type { FileSystem } from "./types.ts";
 const linux = platform() === "linux";
 
 Deno.test({
-  name: "nodeFs.stat() has ctime to the nanosecond (GNU stat's), inode, size and mtime",
+  name: "nodeFs.stat() has ctime to the nanosecond (GNU stat's), inode, link count, size and mtime",
   ignore: !linux,
   fn: async () => {
     const dir = await fsp.mkdtemp(join(tmpdir(), "wh-stat-"));
@@ -18,9 +18,15 @@ Deno.test({
       for (let i = 0; i < 5; i++) {
         const path = join(dir, `f${i}`);
         await fsp.writeFile(path, "x".repeat(i));
+        for (let l = 0; l < i % 3; l++) await fsp.link(path, `${path}.link${l}`);
         const st = await nodeFs.stat(path);
-        const [ctime, mtime, ino, size] = execFileSync("stat", ["-c", "%.9Z %.9Y %i %s", path])
-          .toString().trim().split(" ");
+        const [ctime, mtime, ino, size, links] = execFileSync("stat", [
+          "-c",
+          "%.9Z %.9Y %i %s %h",
+          path,
+        ]).toString().trim().split(" ");
+        assert.equal(st.nlink, Number(links));
+        assert.equal(st.nlink, 1 + (i % 3));
         assert.ok(Math.abs(st.ctimeMs! - Number(ctime) * 1000) < 0.001, `${st.ctimeMs} ${ctime}`);
         assert.ok(Math.abs(st.mtimeMs - Number(mtime) * 1000) < 0.001, `${st.mtimeMs} ${mtime}`);
         assert.equal(st.ino, Number(ino));

@@ -106,6 +106,8 @@ export interface FileStat {
   ctimeExact?: boolean;
   /** The inode number (0 where the file system has none). */
   ino?: number;
+  /** The number of hard links (names) the file has, where the file system says. */
+  nlink?: number;
 }
 
 /** An open file being written. `write` writes all of `data`. */
