@@ -174,8 +174,12 @@ export class LocalDirStore implements CacheStore {
   #hashing = 0;
   #hashQueue: (() => void)[] = [];
   #reading = 0;
-  /** Fingerprints of entries this process wrote or hashed (and so knows good), by key. */
-  #known = new Map<string, string>();
+  /**
+   * Entries this process wrote, hashed or trusted (and so knows good), by key: the stat
+   * fingerprint it saw, and the side-car as this process last read or wrote it. A lookup whose
+   * stat is the one known reads no side-car (a warm run looked each entry up three times).
+   */
+  #known = new Map<string, { fingerprint: string; info: CacheEntryInfo }>();
   /** The finished downloads the partial area held when first listed (see `#publishFinished`). */
   #leftovers: Promise<string[]> | undefined;
   #readQueue: (() => void)[] = [];
@@ -404,24 +408,28 @@ export class LocalDirStore implements CacheStore {
       throw new CacheError("io", `Cannot read cache entry ${key}: ${String(e)}`, { cause: e });
     }
     const mode = options.verify ?? true;
-    const info = await this.#readInfo(key, size);
     const current = statFingerprint(stat);
+    const mine = this.#known.get(key);
+    if (mode === "changed" && mine?.fingerprint === current) {
+      return { kind: "hit", path, info: { ...mine.info, size } };
+    }
+    const info = await this.#readInfo(key, size);
     // Trusted as it is: the fingerprint recorded when it was last known good, or the one this
     // process saw when it wrote or hashed the entry itself (a file written in this second has
     // no recordable fingerprint where ctime has whole seconds: without this, every file a cold
     // run had just downloaded and hashed was hashed again before delivery, twice).
-    const unchanged = mode === "changed" &&
-      ((fingerprintHolds(info.fingerprint, stat) && info.recordedSize === size) ||
-        this.#known.get(key) === current);
-    if (unchanged && info.fingerprint !== current && this.#known.get(key) !== current) {
-      // Only its names changed (a folder of links removed): recorded as it is now, so bytes
-      // changed from here on under a restored mtime are seen.
-      this.#known.set(key, current);
-      const now = recordableFingerprint(stat, this.#now());
-      if (now !== undefined) {
-        const { recordedSize: _r, fingerprint: _f, ...known } = info;
-        await this.#writeSideCar(path, { ...known, fingerprint: now });
+    const { recordedSize: _, ...entry } = info;
+    const unchanged = mode === "changed" && fingerprintHolds(info.fingerprint, stat) &&
+      info.recordedSize === size;
+    if (unchanged) {
+      const now = info.fingerprint === current ? current : recordableFingerprint(stat, this.#now());
+      if (now !== undefined && now !== info.fingerprint) {
+        // Only its names changed (a folder of links removed): recorded as it is now, so bytes
+        // changed from here on under a restored mtime are seen.
+        entry.fingerprint = now;
+        await this.#writeSideCar(path, entry);
       }
+      this.#known.set(key, { fingerprint: current, info: entry });
     }
     if (mode !== false && !unchanged) {
       let actual: string;
@@ -438,17 +446,15 @@ export class LocalDirStore implements CacheStore {
         return { kind: "miss", reason: "corrupt" };
       }
       // Known good as the file is now: later "changed" lookups trust it until it is touched.
-      this.#known.set(key, current);
-      const { recordedSize: _r, fingerprint: _f, ...known } = info;
+      const { fingerprint: was, ...known } = entry;
       const now = recordableFingerprint(stat, this.#now());
-      if (now !== info.fingerprint) {
-        await this.#writeSideCar(path, {
-          ...known,
-          ...(now !== undefined ? { fingerprint: now } : {}),
-        });
-      }
+      const written: CacheEntryInfo = {
+        ...known,
+        ...(now !== undefined ? { fingerprint: now } : {}),
+      };
+      if (now !== was) await this.#writeSideCar(path, written);
+      this.#known.set(key, { fingerprint: current, info: written });
     }
-    const { recordedSize: _, ...entry } = info;
     return { kind: "hit", path, info: entry };
   }
 
@@ -466,7 +472,7 @@ export class LocalDirStore implements CacheStore {
     const key = sha256.toLowerCase();
     if (!SHA256.test(key) || !stat.isFile) return false;
     const current = statFingerprint(stat);
-    if (this.#known.get(key) === current) return true;
+    if (this.#known.get(key)?.fingerprint === current) return true;
     const info = await this.#readInfo(key, stat.size);
     return fingerprintHolds(info.fingerprint, stat) && info.recordedSize === stat.size;
   }
@@ -486,19 +492,26 @@ export class LocalDirStore implements CacheStore {
     const path = this.#entryPath(key);
     const stat = await this.#fs.stat(path).catch(() => undefined);
     if (stat === undefined || !stat.isFile) return;
-    const info = await this.#readInfo(key, stat.size);
-    const trusted = this.#known.get(key) ?? info.fingerprint;
+    const mine = this.#known.get(key);
+    let info: CacheEntryInfo;
+    if (mine !== undefined) info = { ...mine.info, size: stat.size };
+    else {
+      const { recordedSize: _, ...read } = await this.#readInfo(key, stat.size);
+      info = read;
+    }
+    const trusted = mine?.fingerprint ?? info.fingerprint;
     if (trusted === undefined) return;
     const [size, mtime, , ino] = trusted.split(":");
     if (
       size !== String(stat.size) || mtime !== String(stat.mtimeMs) ||
       ino !== String(stat.ino ?? "")
     ) return;
-    this.#known.set(key, statFingerprint(stat));
     const now = recordableFingerprint(stat, this.#now());
-    if (now === undefined || now === info.fingerprint) return;
-    const { recordedSize: _r, fingerprint: _f, ...known } = info;
-    await this.#writeSideCar(path, { ...known, fingerprint: now });
+    if (now !== undefined && now !== info.fingerprint) {
+      info.fingerprint = now;
+      await this.#writeSideCar(path, info);
+    }
+    this.#known.set(key, { fingerprint: statFingerprint(stat), info });
   }
 
   /**
@@ -597,11 +610,13 @@ export class LocalDirStore implements CacheStore {
       }
       // Publishing changed the file's ctime: record the fingerprint it has now.
       const published = await this.#fs.stat(path).catch(() => undefined);
-      if (published !== undefined) this.#known.set(key, statFingerprint(published));
       const fingerprint = published && recordableFingerprint(published, this.#now());
       if (fingerprint !== undefined) {
         entry.fingerprint = fingerprint;
         await this.#writeSideCar(path, entry);
+      }
+      if (published !== undefined) {
+        this.#known.set(key, { fingerprint: statFingerprint(published), info: { ...entry } });
       }
       // After the archive: a crash in between leaves an archive without a catalogue line, which
       // the next put or obtain of it (or `prune`) writes; never a line without an archive.

@@ -537,6 +537,48 @@ Deno.test('get({ verify: "changed" }) trusts an entry whose only change is a fol
   }
 });
 
+Deno.test("lookups of an entry this process knows good read no side-car", async () => {
+  // A warm run looked every entry up three times (early download, delivery, link record), and
+  // each read the side-car again.
+  const reads: string[] = [];
+  const fs = new MemoryFs({
+    ctimeExact: true,
+    fault: (op, path) => {
+      if ((op === "readFile" || op === "read") && path.startsWith("/cache/archives-v1/")) {
+        reads.push(path);
+      }
+      return undefined;
+    },
+  });
+  const first = new LocalDirStore("/cache", { fs });
+  const entry = await first.put({ bytes: enc.encode("wheel") }, {
+    filename: "a-1.0-py3-none-any.whl",
+  });
+  // A new process reads the side-car once, then knows the entry.
+  const s = new LocalDirStore("/cache", { fs });
+  reads.length = 0;
+  const hit = await s.get(entry.sha256, { verify: "changed" });
+  assert.equal(hit.kind, "hit");
+  assert.deepEqual(reads, [`${s.pathOf(entry.sha256)}.json`]);
+  await fs.mkdir("/wh", { recursive: true });
+  await fs.link(s.pathOf(entry.sha256), "/wh/a-1.0-py3-none-any.whl");
+  await s.linked(entry.sha256);
+  const again = await s.get(entry.sha256, { verify: "changed" });
+  assert.ok(again.kind === "hit" && hit.kind === "hit");
+  assert.equal(again.path, hit.path);
+  assert.equal(again.info.filename, "a-1.0-py3-none-any.whl");
+  assert.equal(again.info.size, 5);
+  assert.equal(reads.length, 1, reads.join("\n"));
+  // What it knows is the entry as it is: a change of the bytes is hashed, and seen.
+  const inode = fs.disk.files.get(s.pathOf(entry.sha256))!;
+  inode.data = enc.encode("whee!");
+  inode.ctimeMs = Date.now() + 1;
+  assert.deepEqual(await s.get(entry.sha256, { verify: "changed" }), {
+    kind: "miss",
+    reason: "corrupt",
+  });
+});
+
 Deno.test("the catalogue lists a project's archives from any origin, and the indexes whose page is kept", async () => {
   const fs = new MemoryFs();
   const s = store(fs);

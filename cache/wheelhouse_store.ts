@@ -730,6 +730,8 @@ export class WheelhouseStore {
       options.signal?.throwIfAborted();
       const { file } = action;
       const target = join(this.#dir, file.filename);
+      // Known from the cache entry a file is linked or copied from; else read from the result.
+      let size: number | undefined;
       if (action.kind === "keep") {
         report.kept.push(file.filename);
       } else {
@@ -737,7 +739,10 @@ export class WheelhouseStore {
         if (action.kind === "link" && options.cache) {
           // Entries untouched since they were published are trusted; others are hashed.
           const hit = await options.cache.get(file.sha256, { verify: "changed" });
-          if (hit.kind === "hit") source = hit.path;
+          if (hit.kind === "hit") {
+            source = hit.path;
+            size = hit.info.size;
+          }
         }
         if (source === undefined && options.cache && options.fetcher) {
           const got = await options.cache.obtain(options.fetcher, {
@@ -751,7 +756,7 @@ export class WheelhouseStore {
           if (got.fetched) report.fetched.push(file.filename);
         }
         if (source !== undefined) {
-          const how = await this.#linkIn(source, target);
+          const how = await this.#linkIn(source, target, action.replace);
           // The link changed the cache entry's ctime, not its bytes: keep it trusted.
           if (how === "link" && options.cache) {
             await options.cache.linked(file.sha256).catch(() => {});
@@ -775,9 +780,9 @@ export class WheelhouseStore {
         }
         if (action.replace) report.replaced.push(file.filename);
       }
-      const size = action.kind === "keep"
+      size = action.kind === "keep"
         ? present.get(file.filename)!.size
-        : (await this.#fs.stat(target)).size;
+        : size ?? (await this.#fs.stat(target)).size;
       const entry: ManifestEntry = {
         filename: file.filename,
         project: projectOf(file),
@@ -842,7 +847,18 @@ export class WheelhouseStore {
     return report;
   }
 
-  async #linkIn(source: string, target: string): Promise<"link" | "copy"> {
+  /**
+   * Links (else copies) a cache entry into the folder. A new name is linked in place: a hard
+   * link appears whole or not at all, so no temporary name and rename are needed. A file in the
+   * way (`replace`, or one that appeared since the scan) is replaced through a temporary link.
+   */
+  async #linkIn(source: string, target: string, replace: boolean): Promise<"link" | "copy"> {
+    if (!replace) {
+      try {
+        await this.#fs.link(source, target);
+        return "link";
+      } catch { /* in the way, or no hard links here: the general path below says why */ }
+    }
     const temp = tempName(target, this.#random);
     let how: "link" | "copy" = "link";
     try {

@@ -412,6 +412,50 @@ Deno.test("a folder's files are not hashed again because another folder of links
   assert.deepEqual(reads, []);
 });
 
+Deno.test("a new folder's files are linked in place; a file in the way is replaced through a temporary name", async () => {
+  // A hard link appears whole or not at all: a temporary name and a rename per file were spent
+  // for nothing (and a freed inode name each).
+  const ops: string[] = [];
+  const fs = new MemoryFs({
+    fault: (op, path) => {
+      // A link is entered with its source (the cache entry), a rename with its old name.
+      if (op === "link" || op === "rename") ops.push(`${op} ${path.replace(/.*\//, "")}`);
+      return undefined;
+    },
+  });
+  const bytes = enc.encode("wheel bytes");
+  const wanted = [{
+    filename: "a-1.0-py3-none-any.whl",
+    sha256: sha256(bytes),
+    url: "https://x/a-1.0-py3-none-any.whl",
+  }];
+  const cache = new LocalDirStore("/cache", { fs });
+  await cache.put({ bytes }, { filename: "a-1.0-py3-none-any.whl" });
+  ops.length = 0;
+  const report = await new WheelhouseStore("/wh", { fs }).sync(wanted, { cache });
+  assert.deepEqual(report.linked, ["a-1.0-py3-none-any.whl"]);
+  assert.deepEqual(report.manifest.files.map((f) => f.size), [11]);
+  assert.deepEqual(ops.filter((o) => o.startsWith("link ") || o.endsWith(".whl")), [
+    `link ${sha256(bytes)}`,
+  ]);
+  assert.equal(
+    fs.disk.files.get("/wh/a-1.0-py3-none-any.whl"),
+    fs.disk.files.get(cache.pathOf(sha256(bytes))),
+  );
+  // A damaged file there: replaced by a temporary link renamed over it.
+  fs.disk.files.set("/wh/a-1.0-py3-none-any.whl", {
+    data: enc.encode("wheel bytez"),
+    mtimeMs: 1,
+    ctimeMs: 1,
+    ino: 99,
+  });
+  ops.length = 0;
+  const again = await new WheelhouseStore("/wh", { fs }).sync(wanted, { cache });
+  assert.deepEqual(again.replaced, ["a-1.0-py3-none-any.whl"]);
+  assert.ok(ops.some((o) => o.startsWith("rename ") && o.endsWith(".whl")), ops.join("\n"));
+  assert.deepEqual(await fs.readFile("/wh/a-1.0-py3-none-any.whl"), bytes);
+});
+
 Deno.test("a sync that changes nothing rewrites none of the side files; one that changes them does", async () => {
   const fs = new MemoryFs();
   const cache = new LocalDirStore("/cache", { fs });
