@@ -1,6 +1,9 @@
 // Running and timing subprocesses for the benchmarks: wall time around the whole process (what a
 // user waits for), peak RSS through GNU time where it exists, and environments with each tool's
 // configuration taken away so the machine's settings cannot favour either side.
+// A finished run's folder is emptied, not removed (retire).
+
+import { join } from "node:path";
 
 /** A command to run: executable, arguments and environment. */
 export interface Cmd {
@@ -136,4 +139,35 @@ export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/**
+ * Frees a finished run's disk space without removing its files: each file is emptied and the
+ * tree stays until the bench ends. Removing thousands of files right after a run made the next
+ * run slower on this machine's ext4 (no journal): each file created within seconds of a mass
+ * removal scans the freed inodes, so a tool paid for the cleanup of the one before it.
+ *
+ * @param dir The finished run's folder.
+ */
+export async function retire(dir: string): Promise<void> {
+  // A file is emptied only when all its names are in this folder: a hard link into a cache that
+  // later runs use (the warm scenarios' reference cache) must keep its bytes.
+  const files = new Map<number, { paths: string[]; nlink: number }>();
+  const walk = async (path: string): Promise<void> => {
+    for await (const e of Deno.readDir(path)) {
+      const child = join(path, e.name);
+      if (e.isDirectory) await walk(child);
+      else if (e.isFile) {
+        const st = await Deno.lstat(child);
+        if (st.ino === null || st.nlink === null) continue;
+        const f = files.get(st.ino) ?? { paths: [], nlink: st.nlink };
+        f.paths.push(child);
+        files.set(st.ino, f);
+      }
+    }
+  };
+  await walk(dir).catch(() => {});
+  for (const f of files.values()) {
+    if (f.paths.length >= f.nlink) await Deno.truncate(f.paths[0]!, 0).catch(() => {});
+  }
 }

@@ -29,7 +29,15 @@ import {
   prepareOurs,
   preparePips,
 } from "./_peers.ts";
-import { capture, type Cmd, hasGnuTime, median, timeCommand, type Timed } from "./_process.ts";
+import {
+  capture,
+  type Cmd,
+  hasGnuTime,
+  median,
+  retire,
+  timeCommand,
+  type Timed,
+} from "./_process.ts";
 import { type MirrorSource, startMirrorServer } from "./mirror_server.ts";
 import { formatResolveBench, type ResolveBenchCase } from "./resolve_bench.ts";
 
@@ -228,35 +236,6 @@ async function freshDir(): Promise<string> {
   const dir = join(workDir, `run-${++runCounter}`);
   await Deno.mkdir(dir, { recursive: true });
   return dir;
-}
-
-/**
- * Frees a finished run's disk space without removing its files: each file is emptied and the
- * tree stays until the bench ends. Removing thousands of files right after a run made the next
- * run slower on this machine's ext4 (no journal): each file created within seconds of a mass
- * removal scans the freed inodes, so a tool paid for the cleanup of the one before it.
- */
-async function retire(dir: string): Promise<void> {
-  // A file is emptied only when all its names are in this folder: a hard link into a cache that
-  // later runs use (the warm scenarios' reference cache) must keep its bytes.
-  const files = new Map<number, { paths: string[]; nlink: number }>();
-  const walk = async (path: string): Promise<void> => {
-    for await (const e of Deno.readDir(path)) {
-      const child = join(path, e.name);
-      if (e.isDirectory) await walk(child);
-      else if (e.isFile) {
-        const st = await Deno.lstat(child);
-        if (st.ino === null || st.nlink === null) continue;
-        const f = files.get(st.ino) ?? { paths: [], nlink: st.nlink };
-        f.paths.push(child);
-        files.set(st.ino, f);
-      }
-    }
-  };
-  await walk(dir).catch(() => {});
-  for (const f of files.values()) {
-    if (f.paths.length >= f.nlink) await Deno.truncate(f.paths[0]!, 0).catch(() => {});
-  }
 }
 
 /** Runs every contender once per round, in an order rotated each round, after warm-ups. */
